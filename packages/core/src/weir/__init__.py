@@ -1,0 +1,217 @@
+"""weir: an asset-centric data orchestrator with a Dagster-compatible API.
+
+``import weir as dg`` runs Dagster user code. Names are loaded lazily on first access
+(PEP 562), so ``import weir`` costs a few milliseconds and heavy libraries (pydantic,
+SQLAlchemy, pandas) load only when a feature that needs them is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (relative to this package)
+_EXPORTS: dict[str, str] = {
+    # keys, specs, definitions
+    "AssetKey": "._model.asset_key",
+    "AssetCheckKey": "._model.asset_key",
+    "AssetSpec": "._model.asset_spec",
+    "AssetIn": "._model.asset_in_out",
+    "AssetOut": "._model.asset_in_out",
+    "AssetDep": "._model.asset_in_out",
+    "SourceAsset": "._model.source_asset",
+    "AssetsDefinition": "._model.assets_definition",
+    "asset": "._model.asset_decorator",
+    "multi_asset": "._model.asset_decorator",
+    "Definitions": "._model.definitions",
+    "load_assets_from_modules": "._model.module_loaders",
+    "load_assets_from_package_module": "._model.module_loaders",
+    "load_assets_from_current_module": "._model.module_loaders",
+    "load_definitions_from_modules": "._model.module_loaders",
+    # metadata and results
+    "MetadataValue": "._model.metadata",
+    "TextMetadataValue": "._model.metadata",
+    "IntMetadataValue": "._model.metadata",
+    "FloatMetadataValue": "._model.metadata",
+    "BoolMetadataValue": "._model.metadata",
+    "JsonMetadataValue": "._model.metadata",
+    "MarkdownMetadataValue": "._model.metadata",
+    "PathMetadataValue": "._model.metadata",
+    "UrlMetadataValue": "._model.metadata",
+    "TimestampMetadataValue": "._model.metadata",
+    "NullMetadataValue": "._model.metadata",
+    "TableMetadataValue": "._model.metadata",
+    "TableSchemaMetadataValue": "._model.metadata",
+    "TableSchema": "._model.metadata",
+    "TableColumn": "._model.metadata",
+    "TableRecord": "._model.metadata",
+    "TableColumnConstraints": "._model.metadata",
+    "TableConstraints": "._model.metadata",
+    "Output": "._model.results",
+    "MaterializeResult": "._model.results",
+    "AssetMaterialization": "._model.results",
+    "AssetObservation": "._model.results",
+    "DataVersion": "._model.results",
+    # selection and jobs
+    "AssetSelection": "._graph.selection",
+    "define_asset_job": "._execution.asset_job",
+    "JobDefinition": "._execution.asset_job",
+    "UnresolvedAssetJobDefinition": "._execution.asset_job",
+    # execution
+    "materialize": "._execution.materialize",
+    "materialize_to_memory": "._execution.materialize",
+    "ExecuteInProcessResult": "._execution.result",
+    "DagsterEvent": "._execution.events",
+    "DagsterEventType": "._execution.events",
+    "DagsterRunStatus": "._execution.run",
+    "DagsterRun": "._execution.run",
+    "AssetExecutionContext": "._execution.context",
+    "OpExecutionContext": "._execution.context",
+    "build_asset_context": "._execution.context",
+    # IO managers
+    "IOManager": "._io.io_manager",
+    "IOManagerDefinition": "._io.io_manager",
+    "io_manager": "._io.io_manager",
+    "ConfigurableIOManager": "._io.io_manager",
+    "ConfigurableIOManagerFactory": "._io.io_manager",
+    "InputContext": "._io.contexts",
+    "OutputContext": "._io.contexts",
+    "build_input_context": "._io.contexts",
+    "build_output_context": "._io.contexts",
+    "FilesystemIOManager": "._io.filesystem",
+    "PickledObjectFilesystemIOManager": "._io.filesystem",
+    "fs_io_manager": "._io.filesystem",
+    "InMemoryIOManager": "._io.memory",
+    "mem_io_manager": "._io.memory",
+    "UPathIOManager": "._io.upath",
+    # config and resources
+    "Config": "._config.config",
+    "PermissiveConfig": "._config.config",
+    "RunConfig": "._config.config",
+    "ConfigurableResource": "._config.resources",
+    "ResourceParam": "._config.resources",
+    "ResourceDefinition": "._config.resources",
+    "resource": "._config.resources",
+    "InitResourceContext": "._config.resources",
+    "build_init_resource_context": "._config.resources",
+    # instance
+    "Instance": "._instance.instance",
+    "DagsterInstance": "._instance.instance",
+    # plugins
+    "hookimpl": ".hookspecs",
+    "get_plugin_manager": ".plugins",
+    # errors
+    "WeirError": ".errors",
+    "DefinitionError": ".errors",
+    "DuplicateKeyError": ".errors",
+    "InvariantViolationError": ".errors",
+    "InvalidInvocationError": ".errors",
+    "ConfigError": ".errors",
+    "ResourceError": ".errors",
+    "ExecutionError": ".errors",
+    "StepExecutionError": ".errors",
+    "UserCodeExecutionError": ".errors",
+    "TypeCheckError": ".errors",
+    "LoadInputError": ".errors",
+    "HandleOutputError": ".errors",
+    "StorageError": ".errors",
+    "PluginError": ".errors",
+    "SelectionError": ".errors",
+    "DagsterError": ".errors",
+    "DagsterInvalidDefinitionError": ".errors",
+    "DagsterInvariantViolationError": ".errors",
+    "DagsterInvalidInvocationError": ".errors",
+    "DagsterInvalidConfigError": ".errors",
+    "DagsterExecutionStepExecutionError": ".errors",
+    "DagsterUserCodeExecutionError": ".errors",
+    "DagsterTypeCheckDidNotPass": ".errors",
+    "DagsterExecutionLoadInputError": ".errors",
+    "DagsterExecutionHandleOutputError": ".errors",
+    "DagsterUnknownResourceError": ".errors",
+}
+
+__all__ = sorted(_EXPORTS)  # noqa: PLE0605
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        msg = f"module 'weir' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module_name, __name__), name)
+    globals()[name] = value  # cache: later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
+
+if TYPE_CHECKING:  # static checkers see real imports
+    from weir._config.config import Config, PermissiveConfig, RunConfig
+    from weir._config.resources import (
+        ConfigurableResource,
+        InitResourceContext,
+        ResourceDefinition,
+        ResourceParam,
+        build_init_resource_context,
+        resource,
+    )
+    from weir._execution.asset_job import JobDefinition, UnresolvedAssetJobDefinition, define_asset_job
+    from weir._execution.context import AssetExecutionContext, OpExecutionContext, build_asset_context
+    from weir._execution.events import DagsterEvent, DagsterEventType
+    from weir._execution.materialize import materialize, materialize_to_memory
+    from weir._execution.result import ExecuteInProcessResult
+    from weir._execution.run import DagsterRun, DagsterRunStatus
+    from weir._graph.selection import AssetSelection
+    from weir._instance.instance import DagsterInstance, Instance
+    from weir._io.contexts import InputContext, OutputContext, build_input_context, build_output_context
+    from weir._io.filesystem import FilesystemIOManager, PickledObjectFilesystemIOManager, fs_io_manager
+    from weir._io.io_manager import (
+        ConfigurableIOManager,
+        ConfigurableIOManagerFactory,
+        IOManager,
+        IOManagerDefinition,
+        io_manager,
+    )
+    from weir._io.memory import InMemoryIOManager, mem_io_manager
+    from weir._io.upath import UPathIOManager
+    from weir._model.asset_decorator import asset, multi_asset
+    from weir._model.asset_in_out import AssetDep, AssetIn, AssetOut
+    from weir._model.asset_key import AssetCheckKey, AssetKey
+    from weir._model.asset_spec import AssetSpec
+    from weir._model.assets_definition import AssetsDefinition
+    from weir._model.definitions import Definitions
+    from weir._model.metadata import (
+        BoolMetadataValue,
+        FloatMetadataValue,
+        IntMetadataValue,
+        JsonMetadataValue,
+        MarkdownMetadataValue,
+        MetadataValue,
+        NullMetadataValue,
+        PathMetadataValue,
+        TableColumn,
+        TableColumnConstraints,
+        TableConstraints,
+        TableMetadataValue,
+        TableRecord,
+        TableSchema,
+        TableSchemaMetadataValue,
+        TextMetadataValue,
+        TimestampMetadataValue,
+        UrlMetadataValue,
+    )
+    from weir._model.module_loaders import (
+        load_assets_from_current_module,
+        load_assets_from_modules,
+        load_assets_from_package_module,
+        load_definitions_from_modules,
+    )
+    from weir._model.results import AssetMaterialization, AssetObservation, DataVersion, MaterializeResult, Output
+    from weir._model.source_asset import SourceAsset
+    from weir.errors import *  # noqa: F403
+    from weir.hookspecs import hookimpl
+    from weir.plugins import get_plugin_manager

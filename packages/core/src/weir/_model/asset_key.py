@@ -1,0 +1,195 @@
+"""Asset keys: the identity of an asset (a path of strings) and of an asset check."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
+
+from weir.errors import DefinitionError
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeAlias
+
+__all__ = ["AssetCheckKey", "AssetKey", "CoercibleToAssetKey", "CoercibleToAssetKeyPrefix"]
+
+_VALID_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+class AssetKey:
+    """The key of an asset: a non-empty path of strings, e.g. ``AssetKey(["raw", "orders"])``.
+
+    ``AssetKey("a/b")`` keeps ``"a/b"`` as one component; use :meth:`from_user_string`
+    to split on ``/``. Keys are immutable, hashable and ordered by path.
+    """
+
+    __slots__ = ("_hash", "parts")
+
+    parts: tuple[str, ...]
+
+    def __init__(self, path: str | Sequence[str]) -> None:
+        if isinstance(path, str):
+            parts: tuple[str, ...] = (path,)
+        else:
+            parts = tuple(path)
+            for part in parts:
+                if not isinstance(part, str):
+                    msg = f"AssetKey path components must be strings, got {part!r} in {list(path)!r}."
+                    raise DefinitionError(msg)
+        if not parts:
+            raise DefinitionError("An AssetKey needs at least one path component.")
+        object.__setattr__(self, "parts", parts)
+        object.__setattr__(self, "_hash", hash(parts))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("AssetKey is immutable")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (AssetKey, (list(self.parts),))
+
+    @property
+    def path(self) -> list[str]:
+        """The path as a list (a fresh copy)."""
+        return list(self.parts)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, AssetKey):
+            return NotImplemented
+        return self._hash == other._hash and self.parts == other.parts
+
+    def __lt__(self, other: AssetKey) -> bool:
+        return self.parts < other.parts
+
+    def __le__(self, other: AssetKey) -> bool:
+        return self.parts <= other.parts
+
+    def __gt__(self, other: AssetKey) -> bool:
+        return self.parts > other.parts
+
+    def __ge__(self, other: AssetKey) -> bool:
+        return self.parts >= other.parts
+
+    def __repr__(self) -> str:
+        return f"AssetKey({list(self.parts)!r})"
+
+    def __str__(self) -> str:
+        return f"AssetKey({list(self.parts)!r})"
+
+    def to_user_string(self) -> str:
+        """``"a/b"``: the form used in selections, the CLI and messages."""
+        return "/".join(self.parts)
+
+    def to_string(self) -> str:
+        """The JSON form, ``'["a", "b"]'``, used as the storage representation."""
+        return json.dumps(list(self.parts))
+
+    def to_python_identifier(self, suffix: str | None = None) -> str:
+        """``a__b``: the op and step name of an asset. Characters outside ``[A-Za-z0-9_]`` become ``_``."""
+        ident = "__".join(re.sub(r"[^A-Za-z0-9_]", "_", part) for part in self.parts)
+        return f"{ident}_{suffix}" if suffix else ident
+
+    def to_escaped_user_string(self) -> str:
+        return "/".join(p.replace("/", "\\/") for p in self.parts)
+
+    @staticmethod
+    def from_user_string(value: str) -> AssetKey:
+        """Split ``"a/b"`` into ``AssetKey(["a", "b"])``."""
+        return AssetKey(value.split("/"))
+
+    @staticmethod
+    def from_db_string(value: str | None) -> AssetKey | None:
+        if not value:
+            return None
+        if value.startswith("["):
+            return AssetKey(json.loads(value))
+        return AssetKey(value.split("."))
+
+    @staticmethod
+    def from_coercible(arg: CoercibleToAssetKey) -> AssetKey:
+        """Accept an ``AssetKey``, a str (one component, not split) or a sequence of str."""
+        if isinstance(arg, AssetKey):
+            return arg
+        if isinstance(arg, str):
+            return AssetKey([arg])
+        if isinstance(arg, (list, tuple)):
+            return AssetKey(arg)
+        msg = f"Cannot make an AssetKey from {arg!r} (a {type(arg).__name__}); pass a str, a list of str or an AssetKey."
+        raise DefinitionError(msg)
+
+    @staticmethod
+    def from_coercible_or_definition(arg: Any) -> AssetKey:
+        key = getattr(arg, "key", None)
+        if isinstance(key, AssetKey):
+            return key
+        return AssetKey.from_coercible(arg)
+
+    def with_prefix(self, prefix: CoercibleToAssetKeyPrefix) -> AssetKey:
+        """A new key with ``prefix`` (a str or a list of str) in front."""
+        return AssetKey([*coerce_key_prefix(prefix), *self.parts])
+
+    def has_prefix(self, prefix: Sequence[str]) -> bool:
+        prefix = tuple(prefix)
+        return len(prefix) <= len(self.parts) and self.parts[: len(prefix)] == prefix
+
+    @property
+    def parent(self) -> AssetKey:
+        return AssetKey(self.parts[:-1])
+
+    def with_name(self, name: str) -> AssetKey:
+        return AssetKey([*self.parts[:-1], name])
+
+
+def coerce_key_prefix(prefix: CoercibleToAssetKeyPrefix | None) -> list[str]:
+    if prefix is None:
+        return []
+    if isinstance(prefix, str):
+        return [prefix]
+    return list(prefix)
+
+
+def is_valid_name(name: str) -> bool:
+    return bool(_VALID_NAME.match(name))
+
+
+def check_valid_name(name: str, what: str = "name") -> str:
+    """Raise a clear error unless ``name`` is a valid op/asset name component."""
+    if not _VALID_NAME.match(name):
+        msg = (
+            f"{what} {name!r} is not a valid name: names may contain only letters, digits and "
+            f"underscores ([A-Za-z0-9_]). For a multi-part key pass a list, e.g. "
+            f"{name.split('/')!r}, or use AssetKey.from_user_string({name!r})."
+        )
+        raise DefinitionError(msg)
+    return name
+
+
+class AssetCheckKey(NamedTuple):
+    """The key of an asset check: the asset it checks and its name."""
+
+    asset_key: AssetKey
+    name: str
+
+    def to_user_string(self) -> str:
+        return f"{self.asset_key.to_user_string()}:{self.name}"
+
+    @staticmethod
+    def from_user_string(value: str) -> AssetCheckKey:
+        key, _, name = value.rpartition(":")
+        return AssetCheckKey(AssetKey.from_user_string(key), name)
+
+    def __repr__(self) -> str:
+        return f"AssetCheckKey(asset_key={self.asset_key!r}, name={self.name!r})"
+
+
+def keys_from(values: Iterable[Any]) -> list[AssetKey]:
+    return [AssetKey.from_coercible_or_definition(v) for v in values]
+
+
+CoercibleToAssetKey: TypeAlias = Union[AssetKey, str, Sequence[str]]
+CoercibleToAssetKeyPrefix: TypeAlias = Union[str, Sequence[str]]
