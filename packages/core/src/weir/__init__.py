@@ -54,6 +54,19 @@ _EXPORTS: dict[str, str] = {
     "AssetMaterialization": "._model.results",
     "AssetObservation": "._model.results",
     "DataVersion": "._model.results",
+    "DataVersionsByPartition": "._model.results",
+    "DynamicOutput": "._model.results",
+    "ObserveResult": "._model.results",
+    "ExpectationResult": "._model.results",
+    "DagsterAssetMetadataValue": "._model.metadata",
+    "DagsterRunMetadataValue": "._model.metadata",
+    "DagsterJobMetadataValue": "._model.metadata",
+    "PythonArtifactMetadataValue": "._model.metadata",
+    "NotebookMetadataValue": "._model.metadata",
+    "TableColumnLineageMetadataValue": "._model.metadata",
+    "TableColumnLineage": "._model.metadata",
+    "TableColumnDep": "._model.metadata",
+    "DagsterInvalidMetadata": "._model.metadata",
     # selection and jobs
     "AssetSelection": "._graph.selection",
     "define_asset_job": "._execution.asset_job",
@@ -76,6 +89,9 @@ _EXPORTS: dict[str, str] = {
     "io_manager": "._io.io_manager",
     "ConfigurableIOManager": "._io.io_manager",
     "ConfigurableIOManagerFactory": "._io.io_manager",
+    "InputManager": "._io.io_manager",
+    "InputManagerDefinition": "._io.io_manager",
+    "input_manager": "._io.io_manager",
     "InputContext": "._io.contexts",
     "OutputContext": "._io.contexts",
     "build_input_context": "._io.contexts",
@@ -96,6 +112,7 @@ _EXPORTS: dict[str, str] = {
     "resource": "._config.resources",
     "InitResourceContext": "._config.resources",
     "build_init_resource_context": "._config.resources",
+    "build_resources": "._config.resources",
     # instance
     "Instance": "._instance.instance",
     "DagsterInstance": "._instance.instance",
@@ -132,7 +149,7 @@ _EXPORTS: dict[str, str] = {
     "DagsterUnknownResourceError": ".errors",
 }
 
-__all__ = sorted(_EXPORTS)  # noqa: PLE0605
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
@@ -159,16 +176,33 @@ if TYPE_CHECKING:  # static checkers see real imports
         build_init_resource_context,
         resource,
     )
-    from weir._execution.asset_job import JobDefinition, UnresolvedAssetJobDefinition, define_asset_job
-    from weir._execution.context import AssetExecutionContext, OpExecutionContext, build_asset_context
+    from weir._execution.asset_job import (
+        JobDefinition,
+        UnresolvedAssetJobDefinition,
+        define_asset_job,
+    )
+    from weir._execution.context import (
+        AssetExecutionContext,
+        OpExecutionContext,
+        build_asset_context,
+    )
     from weir._execution.events import DagsterEvent, DagsterEventType
     from weir._execution.materialize import materialize, materialize_to_memory
     from weir._execution.result import ExecuteInProcessResult
     from weir._execution.run import DagsterRun, DagsterRunStatus
     from weir._graph.selection import AssetSelection
     from weir._instance.instance import DagsterInstance, Instance
-    from weir._io.contexts import InputContext, OutputContext, build_input_context, build_output_context
-    from weir._io.filesystem import FilesystemIOManager, PickledObjectFilesystemIOManager, fs_io_manager
+    from weir._io.contexts import (
+        InputContext,
+        OutputContext,
+        build_input_context,
+        build_output_context,
+    )
+    from weir._io.filesystem import (
+        FilesystemIOManager,
+        PickledObjectFilesystemIOManager,
+        fs_io_manager,
+    )
     from weir._io.io_manager import (
         ConfigurableIOManager,
         ConfigurableIOManagerFactory,
@@ -210,8 +244,14 @@ if TYPE_CHECKING:  # static checkers see real imports
         load_assets_from_package_module,
         load_definitions_from_modules,
     )
-    from weir._model.results import AssetMaterialization, AssetObservation, DataVersion, MaterializeResult, Output
+    from weir._model.results import (
+        AssetMaterialization,
+        AssetObservation,
+        DataVersion,
+        MaterializeResult,
+        Output,
+    )
     from weir._model.source_asset import SourceAsset
-    from weir.errors import *  # noqa: F403
+    from weir.errors import *
     from weir.hookspecs import hookimpl
     from weir.plugins import get_plugin_manager

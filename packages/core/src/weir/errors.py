@@ -86,7 +86,13 @@ class ConfigError(WeirError):
     ``errors`` lists every problem found (all are reported at once, each with its path).
     """
 
-    def __init__(self, message: str, errors: Sequence[Any] = (), config_type: Any = None, config_value: Any = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        errors: Sequence[Any] = (),
+        config_type: Any = None,
+        config_value: Any = None,
+    ) -> None:
         super().__init__(message)
         self.errors = list(errors)
         self.config_type = config_type
@@ -104,7 +110,13 @@ class ExecutionError(WeirError):
 class StepExecutionError(ExecutionError):
     """A step failed; raised from ``execute_in_process``/``materialize`` with ``raise_on_error``."""
 
-    def __init__(self, message: str, *, step_key: str | None = None, user_exception: BaseException | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        step_key: str | None = None,
+        user_exception: BaseException | None = None,
+    ) -> None:
         super().__init__(message)
         self.step_key = step_key
         self.user_exception = user_exception
@@ -113,7 +125,13 @@ class StepExecutionError(ExecutionError):
 class UserCodeExecutionError(ExecutionError):
     """User code raised; the original exception is ``user_exception`` (and ``__cause__``)."""
 
-    def __init__(self, message: str, *, user_exception: BaseException | None = None, original_exc_info: Any = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        user_exception: BaseException | None = None,
+        original_exc_info: Any = None,
+    ) -> None:
         super().__init__(message)
         self.user_exception = user_exception
         self.original_exc_info = original_exc_info

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from weir._model.asset_key import AssetKey, CoercibleToAssetKey, CoercibleToAssetKeyPrefix, coerce_key_prefix
+from weir._model.asset_key import (
+    AssetKey,
+    CoercibleToAssetKey,
+    CoercibleToAssetKeyPrefix,
+    coerce_key_prefix,
+)
 from weir.errors import DefinitionError
 
 __all__ = ["NO_TYPE", "AssetDep", "AssetIn", "AssetOut", "coerce_dep"]
@@ -39,7 +44,14 @@ class AssetIn:
     name (with ``key_prefix`` in front when given).
     """
 
-    __slots__ = ("dagster_type", "input_manager_key", "key", "key_prefix", "metadata", "partition_mapping")
+    __slots__ = (
+        "dagster_type",
+        "input_manager_key",
+        "key",
+        "key_prefix",
+        "metadata",
+        "partition_mapping",
+    )
 
     def __init__(
         self,
@@ -146,7 +158,13 @@ class AssetDep:
 
     __slots__ = ("asset_key", "metadata", "partition_mapping")
 
-    def __init__(self, asset: Any, *, partition_mapping: Any = None, metadata: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        asset: Any,
+        *,
+        partition_mapping: Any = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
         self.asset_key = _key_of_dep_target(asset)
         self.partition_mapping = partition_mapping
         self.metadata = dict(metadata or {})

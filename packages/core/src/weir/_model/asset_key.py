@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Union
 from weir.errors import DefinitionError
 
 if TYPE_CHECKING:
-    from typing_extensions import TypeAlias
+    from typing import TypeAlias
 
 __all__ = ["AssetCheckKey", "AssetKey", "CoercibleToAssetKey", "CoercibleToAssetKeyPrefix"]
 
@@ -27,6 +27,7 @@ class AssetKey:
     __slots__ = ("_hash", "parts")
 
     parts: tuple[str, ...]
+    _hash: int
 
     def __init__(self, path: str | Sequence[str]) -> None:
         if isinstance(path, str):
@@ -35,7 +36,9 @@ class AssetKey:
             parts = tuple(path)
             for part in parts:
                 if not isinstance(part, str):
-                    msg = f"AssetKey path components must be strings, got {part!r} in {list(path)!r}."
+                    msg = (
+                        f"AssetKey path components must be strings, got {part!r} in {list(path)!r}."
+                    )
                     raise DefinitionError(msg)
         if not parts:
             raise DefinitionError("An AssetKey needs at least one path component.")

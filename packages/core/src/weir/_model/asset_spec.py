@@ -110,7 +110,9 @@ class AssetSpec:
         s(self, "legacy_freshness_policy", legacy_freshness_policy)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("AssetSpec is immutable; use replace_attributes() or merge_attributes().")
+        raise AttributeError(
+            "AssetSpec is immutable; use replace_attributes() or merge_attributes()."
+        )
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (self._as_dict(),))
@@ -160,7 +162,10 @@ class AssetSpec:
         values = self._as_dict()
         if deps:
             existing = {d.asset_key for d in self.deps}
-            values["deps"] = (*self.deps, *(d for d in map(coerce_dep, deps) if d.asset_key not in existing))
+            values["deps"] = (
+                *self.deps,
+                *(d for d in map(coerce_dep, deps) if d.asset_key not in existing),
+            )
         if metadata:
             values["metadata"] = {**self.metadata, **metadata}
         if owners:

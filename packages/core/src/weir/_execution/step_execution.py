@@ -1,0 +1,489 @@
+"""Running one step: load inputs, call user code, type-check, hand outputs to IO managers, emit events.
+
+This is the hot path of every run: keep per-step work proportional to what the step does.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from weir._execution.context import AssetExecutionContext
+from weir._execution.events import (
+    AssetObservationData,
+    HandledOutputData,
+    LoadedInputData,
+    SerializableErrorInfo,
+    StepFailureData,
+    StepInputData,
+    StepMaterializationData,
+    StepOutputData,
+    TypeCheckData,
+)
+from weir._execution.types import display_name, type_check
+from weir._io.contexts import InputContext, OutputContext
+from weir._model.asset_key import AssetKey
+from weir._model.metadata import normalize_metadata
+from weir._model.results import AssetMaterialization, AssetObservation, MaterializeResult, Output
+from weir.errors import (
+    DefinitionError,
+    HandleOutputError,
+    InvariantViolationError,
+    LoadInputError,
+    TypeCheckError,
+    WeirError,
+)
+
+if TYPE_CHECKING:
+    from weir._execution.plan import Step
+    from weir._execution.run_execution import RunState
+
+__all__ = ["OutputRecord", "StepFailed", "execute_step"]
+
+logger = logging.getLogger(__name__)
+
+_NO_VALUE = object()
+
+
+class OutputRecord:
+    """A step output that was produced in this run (for downstream loading and results)."""
+
+    __slots__ = ("asset_key", "context", "io_manager_key", "stored")
+
+    def __init__(
+        self, asset_key: AssetKey | None, io_manager_key: str, context: OutputContext, stored: bool
+    ) -> None:
+        self.asset_key = asset_key
+        self.io_manager_key = io_manager_key
+        self.context = context
+        self.stored = stored
+
+
+class StepFailed(Exception):
+    """Internal: a step failed; carries the exception to report (and maybe re-raise)."""
+
+    def __init__(self, error: BaseException, user_error: BaseException | None, source: str) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.user_error = user_error
+        self.source = source
+
+
+def _output_context(
+    state: RunState, step: Step, output_name: str, asset_key: AssetKey | None
+) -> OutputContext:
+    ad = step.assets_def
+    out_def = ad.node_def.outs[output_name]
+    spec = ad.specs_by_key.get(asset_key) if asset_key is not None else None
+    return OutputContext(
+        step_key=step.key,
+        name=output_name,
+        job_name=state.job_name,
+        run_id=state.run.run_id,
+        definition_metadata=spec.metadata if spec is not None else out_def.metadata,
+        dagster_type=out_def.dagster_type,
+        log=None,
+        resources=state.resources,
+        op_def=ad.node_def,
+        asset_key=asset_key,
+        asset_spec=spec,
+        partition_key=state.partition_key,
+        instance=state.instance,
+        version=out_def.code_version,
+    )
+
+
+def _unselected_upstream_context(state: RunState, asset_key: AssetKey) -> OutputContext:
+    """The OutputContext of an asset produced by an earlier run (not selected in this one)."""
+    ad = state.resolved.assets_def_by_key.get(asset_key)
+    spec = ad.specs_by_key.get(asset_key) if ad is not None else None
+    step_key = ad.node_name if ad is not None and ad.node_name else asset_key.to_python_identifier()
+    output_name = "result"
+    if ad is not None and ad.has_node:
+        output_name = ad.get_output_name_for_asset_key(asset_key)
+    return OutputContext(
+        step_key=step_key,
+        name=output_name,
+        job_name=state.job_name,
+        run_id=None,
+        definition_metadata=spec.metadata if spec is not None else {},
+        resources=state.resources,
+        asset_key=asset_key,
+        asset_spec=spec,
+        partition_key=state.partition_key,
+        instance=state.instance,
+    )
+
+
+def _load_inputs(state: RunState, step: Step) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for inp in step.inputs:
+        manager_key = inp.input_def.input_manager_key or inp.io_manager_key
+        if inp.upstream_step is not None:
+            record = state.output_records[(inp.upstream_step, inp.upstream_output or "result")]
+            upstream_ctx = record.context
+            manager_key = inp.input_def.input_manager_key or record.io_manager_key
+        else:
+            upstream_ctx = _unselected_upstream_context(state, inp.asset_key)
+        manager = state.resources.get(manager_key)
+        ctx = InputContext(
+            name=inp.name,
+            job_name=state.job_name,
+            op_def=step.assets_def.node_def,
+            definition_metadata=inp.input_def.metadata,
+            metadata=inp.input_def.metadata,
+            upstream_output=upstream_ctx,
+            dagster_type=inp.input_def.dagster_type,
+            resources=state.resources,
+            asset_key=inp.asset_key,
+            partition_key=state.partition_key,
+            instance=state.instance,
+        )
+        try:
+            value = manager.load_input(ctx)
+        except Exception as exc:
+            msg = (
+                f'Error loading input "{inp.name}" (asset {inp.asset_key.to_user_string()!r}) of step "{step.key}" '
+                f'with IO manager "{manager_key}": {type(exc).__name__}: {exc}'
+            )
+            if inp.upstream_step is None:
+                msg += (
+                    f". The upstream asset was not part of this run, so weir loaded what an earlier run stored; "
+                    f"materialize {inp.asset_key.to_user_string()!r} first (or include it in the selection)."
+                )
+            raise StepFailed(LoadInputError(msg, user_exception=exc), exc, "LOAD_INPUT") from exc
+        source = (
+            f', from output "{inp.upstream_output}" of step "{inp.upstream_step}"'
+            if inp.upstream_step
+            else ""
+        )
+        state.emit(
+            "LOADED_INPUT",
+            step.key,
+            f'Loaded input "{inp.name}" using input manager "{manager_key}"{source}',
+            LoadedInputData(inp.name, manager_key, inp.upstream_output, inp.upstream_step),
+        )
+        ann = inp.input_def.dagster_type
+        ok, description = type_check(ann, value)
+        tname = display_name(ann)
+        if not ok:
+            message = f'Type check failed for step input "{inp.name}" - expected type "{tname}". Description: {description}'
+            state.emit(
+                "STEP_INPUT",
+                step.key,
+                f'Got input "{inp.name}" of type "{tname}". (Type check failed).',
+                StepInputData(inp.name, TypeCheckData(False, inp.name, description)),
+            )
+            raise StepFailed(TypeCheckError(message, dagster_type=ann), None, "TYPE_CHECK")
+        state.emit(
+            "STEP_INPUT",
+            step.key,
+            f'Got input "{inp.name}" of type "{tname}". (Type check passed).',
+            StepInputData(inp.name, TypeCheckData(True, inp.name)),
+        )
+        values[inp.name] = value
+    return values
+
+
+def _invoke(
+    state: RunState, step: Step, context: AssetExecutionContext, inputs: dict[str, Any]
+) -> Any:
+    node = step.assets_def.node_def
+    info = node.fn_info
+    assert info is not None and node.compute_fn is not None
+    kwargs: dict[str, Any] = dict(inputs)
+    if info.config_param is not None:
+        kwargs[info.config_param] = step.config
+    for name in info.resource_params:
+        kwargs[name] = state.resources.get(name)
+    if info.context_param is not None:
+        return node.compute_fn(context, **kwargs)
+    return node.compute_fn(**kwargs)
+
+
+def _iter_results(raw: Any, step: Step) -> Iterator[Any]:
+    """Normalise what user code returned into a stream of result objects."""
+    node = step.assets_def.node_def
+    if inspect.isgenerator(raw):
+        yield from raw
+        return
+    if inspect.iscoroutine(raw):
+        import asyncio
+
+        raw = asyncio.run(raw)
+    if isinstance(raw, (Output, MaterializeResult, AssetMaterialization, AssetObservation)):
+        yield raw
+        return
+    outs = node.outs
+    if raw is None and all(o.dagster_type is None for o in outs.values()):
+        # `-> None`: the assets materialize, but there is no value for an IO manager
+        for name in outs:
+            if step.assets_def.keys_by_output_name.get(name) in step.selected_keys:
+                yield Output(_NO_VALUE, name)
+        return
+    if len(outs) == 1:
+        yield Output(raw, next(iter(outs)))
+        return
+    if not isinstance(raw, tuple) or len(raw) != len(outs):
+        msg = (
+            f'Step "{step.key}" has {len(outs)} outputs {list(outs)} and must return a tuple of that length (in that '
+            f"order) or yield Output(value, output_name=...) / MaterializeResult(asset_key=...); it returned {type(raw).__name__}."
+        )
+        raise DefinitionError(msg)
+    for name, item in zip(outs, raw, strict=True):
+        if isinstance(item, (Output, MaterializeResult)):
+            yield item
+        else:
+            yield Output(item, name)
+
+
+def _materialize_output(
+    state: RunState,
+    step: Step,
+    context: AssetExecutionContext,
+    output_name: str,
+    value: Any,
+    metadata: Any,
+    tags: Any,
+    data_version: Any,
+    emitted: set[str],
+) -> None:
+    ad = step.assets_def
+    node = ad.node_def
+    out_def = node.outs.get(output_name)
+    if out_def is None:
+        msg = f'Step "{step.key}" returned an output named "{output_name}", but it only has outputs {list(node.outs)}.'
+        raise DefinitionError(msg)
+    if output_name in emitted:
+        msg = f'Step "{step.key}" returned output "{output_name}" more than once.'
+        raise DefinitionError(msg)
+    emitted.add(output_name)
+    asset_key = ad.keys_by_output_name.get(output_name)
+    if asset_key is not None and asset_key not in step.selected_keys:
+        msg = (
+            f'Step "{step.key}" returned a value for asset {asset_key.to_user_string()!r}, which is not selected in this run. '
+            "A multi_asset with can_subset=True must only emit context.selected_asset_keys."
+        )
+        raise DefinitionError(msg)
+    ann = out_def.dagster_type
+    has_value = value is not _NO_VALUE
+    tname = display_name(ann) if has_value else "Nothing"
+    if has_value and ann is not None:
+        ok, description = type_check(ann, value)
+        if not ok:
+            state.emit(
+                "STEP_OUTPUT",
+                step.key,
+                f'Yielded output "{output_name}" of type "{tname}". Warning! Type check failed.',
+                StepOutputData(
+                    step.key, output_name, None, TypeCheckData(False, output_name, description)
+                ),
+            )
+            message = f'Type check failed for step output "{output_name}" - expected type "{tname}". Description: {description}'
+            raise TypeCheckError(message, dagster_type=ann)
+    state.emit(
+        "STEP_OUTPUT",
+        step.key,
+        f'Yielded output "{output_name}" of type "{tname}". (Type check passed).',
+        StepOutputData(step.key, output_name, None, TypeCheckData(True, output_name)),
+    )
+    out_ctx = _output_context(state, step, output_name, asset_key)
+    stored = False
+    io_metadata: dict[str, Any] = {}
+    if has_value and ann is not None:
+        manager_key = out_def.io_manager_key
+        manager = state.resources.get(manager_key)
+        if value is None and asset_key is not None:
+            logger.debug(
+                "Asset %s returned None without a '-> None' annotation; storing None (Dagster-compatible).",
+                asset_key.to_user_string(),
+            )
+        try:
+            manager.handle_output(out_ctx, value)
+        except Exception as exc:
+            msg = (
+                f'Error storing output "{output_name}" of step "{step.key}"'
+                + (f" (asset {asset_key.to_user_string()!r})" if asset_key is not None else "")
+                + f' with IO manager "{manager_key}": {type(exc).__name__}: {exc}'
+            )
+            raise StepFailed(
+                HandleOutputError(msg, user_exception=exc), exc, "HANDLE_OUTPUT"
+            ) from exc
+        io_metadata = out_ctx.consume_output_metadata() or {}
+        stored = True
+    state.output_records[(step.key, output_name)] = OutputRecord(
+        asset_key, out_def.io_manager_key, out_ctx, stored
+    )
+    if asset_key is not None:
+        md = dict(metadata or {})
+        extra = context._added_output_metadata.get(output_name)
+        if extra:
+            md.update(extra)
+        extra = context._added_asset_metadata.get(asset_key)
+        if extra:
+            md.update(extra)
+        if io_metadata:
+            md.update(io_metadata)
+        mat_tags = dict(tags or {})
+        spec = ad.specs_by_key[asset_key]
+        mat_tags["dagster/code_version"] = spec.code_version or state.run.run_id
+        if data_version is not None:
+            mat_tags["dagster/data_version"] = getattr(data_version, "value", str(data_version))
+        materialization = AssetMaterialization(
+            asset_key,
+            metadata=normalize_metadata(md) if md else None,
+            partition=state.partition_key,
+            tags=mat_tags,
+        )
+        state.emit(
+            "ASSET_MATERIALIZATION",
+            step.key,
+            f"Materialized value {asset_key.to_user_string()}.",
+            StepMaterializationData(materialization),
+        )
+    if stored:
+        state.emit(
+            "HANDLED_OUTPUT",
+            step.key,
+            f'Handled output "{output_name}" using IO manager "{out_def.io_manager_key}"',
+            HandledOutputData(output_name, out_def.io_manager_key),
+        )
+
+
+def _emit_logged(state: RunState, step: Step, event: Any) -> None:
+    if isinstance(event, AssetMaterialization):
+        state.emit(
+            "ASSET_MATERIALIZATION",
+            step.key,
+            f"Materialized value {event.asset_key.to_user_string()}.",
+            StepMaterializationData(event),
+        )
+    elif isinstance(event, AssetObservation):
+        state.emit(
+            "ASSET_OBSERVATION",
+            step.key,
+            f"Observed value {event.asset_key.to_user_string()}.",
+            AssetObservationData(event),
+        )
+    else:
+        state.emit("STEP_EXPECTATION_RESULT", step.key, str(event), event)
+
+
+def node_output_is_nothing(ad: Any, output_name: str) -> bool:
+    out_def = ad.node_def.outs.get(output_name)
+    return out_def is not None and out_def.dagster_type is None
+
+
+def _handle_result_item(
+    state: RunState, step: Step, context: AssetExecutionContext, item: Any, emitted: set[str]
+) -> None:
+    ad = step.assets_def
+    if isinstance(item, Output):
+        value = item.value
+        if value is not _NO_VALUE and node_output_is_nothing(ad, item.output_name):
+            value = _NO_VALUE
+        _materialize_output(
+            state,
+            step,
+            context,
+            item.output_name,
+            value,
+            item.metadata,
+            item.tags,
+            item.data_version,
+            emitted,
+        )
+    elif isinstance(item, MaterializeResult):
+        key = item.asset_key
+        if key is None:
+            if len(ad.keys_by_output_name) != 1:
+                msg = f'Step "{step.key}" produces several assets; MaterializeResult needs asset_key= to say which.'
+                raise DefinitionError(msg)
+            key = next(iter(ad.keys_by_output_name.values()))
+        if key not in ad.all_keys:
+            msg = f'Step "{step.key}" returned MaterializeResult for {key.to_user_string()!r}, which it does not produce ({sorted(k.to_user_string() for k in ad.all_keys)}).'
+            raise DefinitionError(msg)
+        value = item.value if getattr(item, "has_value", False) else _NO_VALUE
+        _materialize_output(
+            state,
+            step,
+            context,
+            ad.get_output_name_for_asset_key(key),
+            value,
+            item.metadata,
+            item.tags,
+            item.data_version,
+            emitted,
+        )
+        for check_result in item.check_results or ():
+            state.handle_check_result(step, check_result)
+    elif isinstance(item, (AssetMaterialization, AssetObservation)):
+        _emit_logged(state, step, item)
+    elif hasattr(item, "passed") and hasattr(item, "check_name"):
+        state.handle_check_result(step, item)
+    else:
+        msg = (
+            f'Step "{step.key}" yielded {item!r} (a {type(item).__name__}); a step may yield Output, MaterializeResult, '
+            "AssetMaterialization, AssetObservation or AssetCheckResult."
+        )
+        raise DefinitionError(msg)
+
+
+def execute_step(state: RunState, step: Step) -> set[str]:
+    """Run ``step``; return the names of the outputs it emitted. Raises ``StepFailed``."""
+    start = time.perf_counter()
+    state.emit("STEP_START", step.key, f'Started execution of step "{step.key}".')
+    ad = step.assets_def
+    context = AssetExecutionContext(
+        run=state.run,
+        job_name=state.job_name,
+        step_key=step.key,
+        assets_def=ad,
+        selected_keys=step.selected_keys,
+        resources=state.resources,
+        config=step.config,
+        instance=state.instance,
+        partition_key=state.partition_key,
+    )
+    emitted: set[str] = set()
+    inputs = _load_inputs(state, step)
+    try:
+        raw = _invoke(state, step, context, inputs)
+        for item in _iter_results(raw, step):
+            _handle_result_item(state, step, context, item, emitted)
+    except StepFailed:
+        raise
+    except (DefinitionError, InvariantViolationError, TypeCheckError) as exc:
+        raise StepFailed(exc, None, "FRAMEWORK") from exc
+    except WeirError as exc:
+        raise StepFailed(exc, exc, "USER_CODE") from exc
+    except Exception as exc:
+        raise StepFailed(exc, exc, "USER_CODE") from exc
+    for event in context._logged_events:
+        _emit_logged(state, step, event)
+    node = ad.node_def
+    for name, out_def in node.outs.items():
+        key = ad.keys_by_output_name.get(name)
+        if name in emitted or (key is not None and key not in step.selected_keys):
+            continue
+        if out_def.is_required and out_def.dagster_type is not None:
+            msg = f'Core compute for op "{step.key}" did not return an output for non-optional output "{name}"'
+            raise StepFailed(InvariantViolationError(msg), None, "FRAMEWORK")
+    elapsed = (time.perf_counter() - start) * 1000
+    state.emit(
+        "STEP_SUCCESS", step.key, f'Finished execution of step "{step.key}" in {elapsed:.2f}ms.'
+    )
+    return emitted
+
+
+def failure_data(
+    error: BaseException, user_error: BaseException | None, source: str
+) -> StepFailureData:
+    return StepFailureData(
+        SerializableErrorInfo.from_exception(error),
+        getattr(user_error, "user_failure_data", None),
+        source,
+    )

@@ -1,0 +1,235 @@
+"""Turn user definitions (assets, specs, source assets, checks) into a validated asset graph.
+
+Validation reports: duplicate keys (naming both definitions), data inputs no asset produces (with a
+did-you-mean), dependency cycles (named edge by edge, by ``AssetGraph``) and a resource nobody
+provides. Unprefixed inputs resolve against the downstream asset's key prefix, as in Dagster.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from weir._graph.asset_graph import AssetGraph, AssetNode
+from weir._model.asset_key import AssetCheckKey, AssetKey
+from weir._model.asset_spec import AssetSpec
+from weir._model.assets_definition import AssetsDefinition
+from weir._model.source_asset import SourceAsset
+from weir.errors import DefinitionError, DuplicateKeyError, ResourceError
+
+__all__ = ["ResolvedAssets", "describe_definition", "resolve_assets"]
+
+DEFAULT_IO_MANAGER_KEY = "io_manager"
+
+
+def describe_definition(obj: Any) -> str:
+    """A short, locatable description of a definition for error messages."""
+    node = getattr(obj, "_node_def", None)
+    fn = getattr(node, "compute_fn", None)
+    if fn is not None:
+        code = getattr(fn, "__code__", None)
+        where = f" at {code.co_filename}:{code.co_firstlineno}" if code is not None else ""
+        return f"{fn.__module__}.{fn.__qualname__}{where}"
+    return repr(obj)
+
+
+class ResolvedAssets:
+    """The validated result: definitions with resolved keys, indexes and the asset graph."""
+
+    def __init__(
+        self, assets_defs: Sequence[AssetsDefinition], check_defs: Sequence[Any], graph: AssetGraph
+    ) -> None:
+        self.assets_defs = list(assets_defs)
+        self.check_defs = list(check_defs)
+        self.graph = graph
+        self.assets_def_by_key: dict[AssetKey, AssetsDefinition] = {}
+        for ad in self.assets_defs:
+            for key in ad.all_keys:
+                self.assets_def_by_key[key] = ad
+        self.check_def_by_key: dict[AssetCheckKey, Any] = {}
+        for cd in self.check_defs:
+            for ck in cd.check_keys:
+                self.check_def_by_key[ck] = cd
+
+    def io_manager_key_for(self, key: AssetKey) -> str:
+        ad = self.assets_def_by_key.get(key)
+        return (
+            ad.get_io_manager_key_for_asset_key(key) if ad is not None else DEFAULT_IO_MANAGER_KEY
+        )
+
+
+def _coerce_assets(assets: Iterable[Any]) -> list[AssetsDefinition]:
+    result: list[AssetsDefinition] = []
+    for index, obj in enumerate(assets):
+        if isinstance(obj, AssetsDefinition):
+            result.append(obj)
+        elif isinstance(obj, AssetSpec):
+            result.append(
+                AssetsDefinition(
+                    node_def=None, keys_by_input_name={}, keys_by_output_name={}, specs=[obj]
+                )
+            )
+        elif isinstance(obj, SourceAsset):
+            result.append(
+                AssetsDefinition(
+                    node_def=None,
+                    keys_by_input_name={},
+                    keys_by_output_name={},
+                    specs=[obj.to_asset_spec()],
+                    resource_defs=obj.resource_defs,
+                )
+            )
+        else:
+            hint = ""
+            if callable(obj):
+                hint = " Did you forget to decorate it with @asset?"
+            msg = (
+                f"assets[{index}] is {obj!r} (a {type(obj).__name__}); expected an AssetsDefinition (from @asset / "
+                f"@multi_asset), an AssetSpec or a SourceAsset.{hint}"
+            )
+            raise DefinitionError(msg)
+    return result
+
+
+def _did_you_mean(key: AssetKey, candidates: Iterable[AssetKey]) -> list[str]:
+    cands = {c.to_user_string(): c for c in candidates}
+    wanted = key.to_user_string()
+    close = difflib.get_close_matches(wanted, list(cands), n=5, cutoff=0.6)
+    last = key.parts[-1]
+    same_name = [s for s, c in cands.items() if c.parts[-1] == last and s not in close]
+    return sorted(set(close + same_name))
+
+
+def _resolve_key(
+    key: AssetKey, prefixes: Sequence[tuple[str, ...]], all_keys: Mapping[AssetKey, Any]
+) -> AssetKey:
+    if key in all_keys:
+        return key
+    for prefix in prefixes:
+        if prefix:
+            candidate = AssetKey([*prefix, *key.parts])
+            if candidate in all_keys:
+                return candidate
+    return key
+
+
+def resolve_assets(
+    assets: Iterable[Any],
+    asset_checks: Iterable[Any] = (),
+    *,
+    resource_keys: Iterable[str] | None = None,
+    default_resource_keys: Iterable[str] = (DEFAULT_IO_MANAGER_KEY,),
+) -> ResolvedAssets:
+    """Validate and index ``assets`` (and checks). ``resource_keys``: the keys provided at top level;
+    ``None`` skips the missing-resource check (e.g. when resources come at launch time)."""
+    defs = _coerce_assets(assets)
+    # 1. duplicate keys, naming both definitions
+    owner: dict[AssetKey, AssetsDefinition] = {}
+    for ad in defs:
+        for key in ad.all_keys:
+            other = owner.get(key)
+            if other is not None and other is not ad:
+                msg = (
+                    f"Duplicate asset key: {key!r} is defined twice: by {describe_definition(other)} and by "
+                    f"{describe_definition(ad)}. Give one of them another name or key_prefix."
+                )
+                raise DuplicateKeyError(msg)
+            owner[key] = ad
+    # 2. resolve unprefixed input/dep keys against the downstream key prefix
+    resolved_defs: list[AssetsDefinition] = []
+    for ad in defs:
+        prefixes = list(dict.fromkeys(k.parts[:-1] for k in ad.all_keys))
+        replacements: dict[AssetKey, AssetKey] = {}
+        for spec in ad.specs_by_key.values():
+            for dep in spec.deps:
+                new = _resolve_key(dep.asset_key, prefixes, owner)
+                if new != dep.asset_key:
+                    replacements[dep.asset_key] = new
+        for key in ad.keys_by_input_name.values():
+            new = _resolve_key(key, prefixes, owner)
+            if new != key:
+                replacements[key] = new
+        # never rename the definition's own outputs
+        for key in ad.all_keys:
+            replacements.pop(key, None)
+        resolved_defs.append(ad.with_resolved_keys(replacements) if replacements else ad)
+    # 3. data inputs must be produced by something
+    for ad in resolved_defs:
+        for input_name, key in ad.keys_by_input_name.items():
+            if key not in owner:
+                suggestions = _did_you_mean(key, owner)
+                hint = f" Did you mean one of the following? {suggestions}" if suggestions else ""
+                msg = (
+                    f'Input asset "{key.to_user_string()}" (parameter {input_name!r} of {describe_definition(ad)}) '
+                    f"is not produced by any of the provided assets and is not one of the provided sources "
+                    f"(AssetSpec / SourceAsset).{hint} Add the upstream asset, or name it with ins={{'{input_name}': "
+                    f"AssetIn(key=...)}}."
+                )
+                raise DefinitionError(msg)
+    # 4. checks
+    check_defs = list(asset_checks)
+    # 5. resources
+    if resource_keys is not None:
+        provided = set(resource_keys) | set(default_resource_keys)
+        for ad in resolved_defs:
+            if not ad.is_executable:
+                continue
+            available = provided | set(ad.resource_defs)
+            missing = sorted(ad.required_resource_keys - available)
+            if missing:
+                res_key = missing[0]
+                msg = (
+                    f"resource with key {res_key!r} required by op {ad.node_def.name!r} was not provided. Please provide "
+                    f"a resource to key {res_key!r} in Definitions(resources=...) (or materialize(resources=...)), or "
+                    f"change the required key to one of the following keys which points to a resource: "
+                    f"{sorted(available)}"
+                )
+                close = difflib.get_close_matches(res_key, sorted(available), n=1)
+                if close:
+                    msg += f". Did you mean {close[0]!r}?"
+                raise ResourceError(msg)
+        for cd in check_defs:
+            required = set(getattr(cd, "required_resource_keys", ()))
+            missing = sorted(required - provided - set(getattr(cd, "resource_defs", {}) or {}))
+            if missing:
+                msg = f"resource with key {missing[0]!r} required by asset check {getattr(cd, 'name', cd)!r} was not provided."
+                raise ResourceError(msg)
+    # 6. graph nodes (undefined non-data deps become external stubs)
+    checks_by_asset: dict[AssetKey, set[AssetCheckKey]] = {}
+    for ad in resolved_defs:
+        for ck in ad.check_keys:
+            checks_by_asset.setdefault(ck.asset_key, set()).add(ck)
+    for cd in check_defs:
+        for ck in cd.check_keys:
+            checks_by_asset.setdefault(ck.asset_key, set()).add(ck)
+    nodes: list[AssetNode] = []
+    defined = set(owner)
+    stubs: dict[AssetKey, AssetNode] = {}
+    for ad in resolved_defs:
+        for key, spec in ad.specs_by_key.items():
+            parents = frozenset(d.asset_key for d in spec.deps)
+            for parent in parents:
+                if parent not in defined and parent not in stubs:
+                    stubs[parent] = AssetNode(
+                        parent,
+                        AssetSpec(parent),
+                        frozenset(),
+                        is_materializable=False,
+                        is_external=True,
+                    )
+            nodes.append(
+                AssetNode(
+                    key,
+                    spec,
+                    parents,
+                    is_materializable=ad.is_materializable,
+                    is_external=not ad.is_executable,
+                    node_name=ad.node_name,
+                    check_keys=frozenset(checks_by_asset.get(key, ())),
+                    assets_def=ad,
+                )
+            )
+    nodes.extend(stubs.values())
+    graph = AssetGraph(nodes)
+    return ResolvedAssets(resolved_defs, check_defs, graph)
