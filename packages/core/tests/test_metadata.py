@@ -35,7 +35,12 @@ MV = dg.MetadataValue
 def _schema() -> dg.TableSchema:
     return dg.TableSchema(
         columns=[
-            dg.TableColumn("id", "int", description="primary key", constraints=dg.TableColumnConstraints(nullable=False, unique=True)),
+            dg.TableColumn(
+                "id",
+                "int",
+                description="primary key",
+                constraints=dg.TableColumnConstraints(nullable=False, unique=True),
+            ),
             dg.TableColumn("name", tags={"pii": "true"}),
             dg.TableColumn("score", "float", constraints=dg.TableColumnConstraints(other=[">= 0"])),
         ],
@@ -78,7 +83,10 @@ ALL_VALUES = [
 
 
 def test_constructors_return_typed_values_with_dagster_field_names():
-    assert isinstance(MV.text("t"), dg.TextMetadataValue) and MV.text("t").text == "t" == MV.text("t").value
+    assert (
+        isinstance(MV.text("t"), dg.TextMetadataValue)
+        and MV.text("t").text == "t" == MV.text("t").value
+    )
     assert MV.url("u").url == "u" == MV.url("u").value
     assert isinstance(MV.path("p"), dg.PathMetadataValue) and MV.path("p").path == "p"
     assert MV.md("m").md_str == "m" == MV.md("m").value
@@ -91,11 +99,17 @@ def test_constructors_return_typed_values_with_dagster_field_names():
     assert isinstance(MV.null(), dg.NullMetadataValue) and MV.null().value is None
     assert MV.dagster_run("r").run_id == "r" == MV.dagster_run("r").value
     assert isinstance(MV.dagster_run("r"), DagsterRunMetadataValue)
-    assert MV.asset(dg.AssetKey("x")).asset_key == dg.AssetKey("x") == MV.asset(dg.AssetKey("x")).value
+    assert (
+        MV.asset(dg.AssetKey("x")).asset_key == dg.AssetKey("x") == MV.asset(dg.AssetKey("x")).value
+    )
     assert isinstance(MV.asset(["x"]), DagsterAssetMetadataValue)
     assert MV.asset("a/b").asset_key == dg.AssetKey(["a/b"])  # one component, like AssetKey("a/b")
-    assert MV.notebook("n.ipynb").path == "n.ipynb" and isinstance(MV.notebook("n"), NotebookMetadataValue)
-    assert MV.pool("p").pool == "p" == MV.pool("p").value and isinstance(MV.pool("p"), PoolMetadataValue)
+    assert MV.notebook("n.ipynb").path == "n.ipynb" and isinstance(
+        MV.notebook("n"), NotebookMetadataValue
+    )
+    assert MV.pool("p").pool == "p" == MV.pool("p").value and isinstance(
+        MV.pool("p"), PoolMetadataValue
+    )
 
 
 def test_identity_valued_classes_return_themselves():
@@ -149,7 +163,9 @@ def test_timestamp_from_float_and_aware_datetime():
 
 
 def test_timestamp_rejects_naive_datetime_and_strings():
-    with pytest.raises(InvalidMetadataError, match="timezone-aware datetime.*2024-01-02T00:00:00 has no timezone"):
+    with pytest.raises(
+        InvalidMetadataError, match="timezone-aware datetime.*2024-01-02T00:00:00 has no timezone"
+    ):
         MV.timestamp(datetime(2024, 1, 2))
     with pytest.raises(InvalidMetadataError, match="seconds since the epoch"):
         MV.timestamp("2024-01-02")
@@ -238,7 +254,9 @@ def test_table_schema_rejects_bad_columns():
         dg.TableSchema({"a": "int"})
     with pytest.raises(InvalidMetadataError, match="TableColumn 'a' type must be a str"):
         dg.TableColumn("a", int)
-    with pytest.raises(InvalidMetadataError, match="constraints must be a TableColumnConstraints, got dict"):
+    with pytest.raises(
+        InvalidMetadataError, match="constraints must be a TableColumnConstraints, got dict"
+    ):
         dg.TableColumn("a", constraints={"nullable": False})
     with pytest.raises(InvalidMetadataError, match="list of str"):
         dg.TableConstraints("x > 1")
@@ -247,7 +265,9 @@ def test_table_schema_rejects_bad_columns():
 def test_table_record_forms_and_validation():
     assert dg.TableRecord({"a": 1}) == dg.TableRecord(a=1)
     assert dg.TableRecord({"a": None, "b": True, "c": 1.5, "d": "s"}).data["b"] is True
-    with pytest.raises(InvalidMetadataError, match=r"TableRecord field 'a' = \[1\] \(a list\) is not allowed"):
+    with pytest.raises(
+        InvalidMetadataError, match=r"TableRecord field 'a' = \[1\] \(a list\) is not allowed"
+    ):
         dg.TableRecord({"a": [1]})
 
 
@@ -406,12 +426,16 @@ def test_unserializable_json_is_reported_with_its_key():
 
 
 def test_keys_must_be_strings():
-    with pytest.raises(InvalidMetadataError, match=r"Metadata keys must be str, got 1 \(a int\) with value 'x'"):
+    with pytest.raises(
+        InvalidMetadataError, match=r"Metadata keys must be str, got 1 \(a int\) with value 'x'"
+    ):
         normalize_metadata({1: "x"})
 
 
 def test_metadata_must_be_a_mapping():
-    with pytest.raises(InvalidMetadataError, match="must be a mapping of str keys to values, got list"):
+    with pytest.raises(
+        InvalidMetadataError, match="must be a mapping of str keys to values, got list"
+    ):
         normalize_metadata([("a", 1)])
 
 

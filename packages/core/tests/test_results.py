@@ -26,7 +26,10 @@ class _CheckResult:
         self.passed = passed
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _CheckResult) and (self.check_name, self.passed) == (other.check_name, other.passed)
+        return isinstance(other, _CheckResult) and (self.check_name, self.passed) == (
+            other.check_name,
+            other.passed,
+        )
 
 
 def _roundtrip(obj):
@@ -50,7 +53,13 @@ def test_output_defaults():
 
 
 def test_output_fields_and_metadata_normalized_like_dagster():
-    out = dg.Output([1], "a", metadata={"rows": 1, "u": MV.url("x")}, data_version=dg.DataVersion("v1"), tags={"k": "v"})
+    out = dg.Output(
+        [1],
+        "a",
+        metadata={"rows": 1, "u": MV.url("x")},
+        data_version=dg.DataVersion("v1"),
+        tags={"k": "v"},
+    )
     assert out.value == [1]
     assert out.output_name == "a"
     assert out.metadata == {"rows": MV.int(1), "u": MV.url("x")}
@@ -97,7 +106,9 @@ def test_output_rejects_bad_arguments():
         dg.Output(1, 3)
     with pytest.raises(dg.DefinitionError, match="data_version must be a DataVersion"):
         dg.Output(1, data_version=3)
-    with pytest.raises(dg.DefinitionError, match=r"tag 'k': 1 is invalid; tag keys and values must be str"):
+    with pytest.raises(
+        dg.DefinitionError, match=r"tag 'k': 1 is invalid; tag keys and values must be str"
+    ):
         dg.Output(1, tags={"k": 1})
     with pytest.raises(dg.DefinitionError, match='metadata value for "bad"'):
         dg.Output(1, metadata={"bad": object()})
@@ -173,13 +184,18 @@ def test_materialize_result_fields_and_coercion():
     assert result.data_version == dg.DataVersion("v")
     assert result.tags == {"team": "data"}
     assert result.check_result_named("unique") is checks[1]
-    with pytest.raises(dg.InvariantViolationError, match=r"no check result named 'missing'; it has \['nonneg', 'unique'\]"):
+    with pytest.raises(
+        dg.InvariantViolationError,
+        match=r"no check result named 'missing'; it has \['nonneg', 'unique'\]",
+    ):
         result.check_result_named("missing")
     assert dg.MaterializeResult[int] is not None
 
 
 def test_materialize_result_equality():
-    assert dg.MaterializeResult(asset_key="a", metadata={"m": 1}) == dg.MaterializeResult(asset_key=dg.AssetKey("a"), metadata={"m": 1})
+    assert dg.MaterializeResult(asset_key="a", metadata={"m": 1}) == dg.MaterializeResult(
+        asset_key=dg.AssetKey("a"), metadata={"m": 1}
+    )
     assert dg.MaterializeResult(asset_key="a") != dg.MaterializeResult(asset_key="b")
     assert dg.MaterializeResult(value=1) != dg.MaterializeResult(value=2)
 
@@ -187,7 +203,9 @@ def test_materialize_result_equality():
 def test_materialize_result_rejects_bad_arguments():
     with pytest.raises(dg.DefinitionError, match="MaterializeResult: metadata must be a mapping"):
         dg.MaterializeResult(metadata=[("a", 1)])
-    with pytest.raises(dg.DefinitionError, match="check_results must be a list of AssetCheckResult"):
+    with pytest.raises(
+        dg.DefinitionError, match="check_results must be a list of AssetCheckResult"
+    ):
         dg.MaterializeResult(check_results=_CheckResult("c", True))
     with pytest.raises(dg.DefinitionError, match="Cannot make an AssetKey"):
         dg.MaterializeResult(asset_key=3)
@@ -196,7 +214,9 @@ def test_materialize_result_rejects_bad_arguments():
 
 
 def test_observe_result():
-    result = ObserveResult(asset_key="src", metadata={"n": 1}, data_version=dg.DataVersion("7"), tags={"a": "b"})
+    result = ObserveResult(
+        asset_key="src", metadata={"n": 1}, data_version=dg.DataVersion("7"), tags={"a": "b"}
+    )
     assert result.asset_key == dg.AssetKey("src")
     assert result.metadata == {"n": 1}
     assert result.data_version.value == "7"
@@ -212,7 +232,13 @@ def test_observe_result():
 
 @pytest.mark.parametrize("cls", [dg.AssetMaterialization, dg.AssetObservation])
 def test_asset_event_fields(cls):
-    event = cls(["a", "b"], description="d", metadata={"rows": 3}, partition="2024-01-01", tags={"dagster/data_version": "v9"})
+    event = cls(
+        ["a", "b"],
+        description="d",
+        metadata={"rows": 3},
+        partition="2024-01-01",
+        tags={"dagster/data_version": "v9"},
+    )
     assert event.asset_key == dg.AssetKey(["a", "b"])
     assert event.description == "d"
     assert event.metadata == {"rows": MV.int(3)}
@@ -292,9 +318,15 @@ def test_data_version():
 
 def test_data_versions_by_partition():
     versions = DataVersionsByPartition({"p1": "a", "p2": dg.DataVersion("b")})
-    assert versions.data_versions_by_partition == {"p1": dg.DataVersion("a"), "p2": dg.DataVersion("b")}
+    assert versions.data_versions_by_partition == {
+        "p1": dg.DataVersion("a"),
+        "p2": dg.DataVersion("b"),
+    }
     _roundtrip(versions)
-    with pytest.raises(dg.DefinitionError, match=r"DataVersionsByPartition\['p'\]: the data version must not be None"):
+    with pytest.raises(
+        dg.DefinitionError,
+        match=r"DataVersionsByPartition\['p'\]: the data version must not be None",
+    ):
         DataVersionsByPartition({"p": None})
     with pytest.raises(dg.DefinitionError, match="partition keys must be str"):
         DataVersionsByPartition({1: "a"})

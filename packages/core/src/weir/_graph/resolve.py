@@ -136,23 +136,27 @@ def resolve_assets(
                 )
                 raise DuplicateKeyError(msg)
             owner[key] = ad
-    # 2. resolve unprefixed input/dep keys against the downstream key prefix
+    # 2. resolve unprefixed input/dep keys against the downstream key prefix (only keys that are
+    #    not defined as written need any work)
     resolved_defs: list[AssetsDefinition] = []
     for ad in defs:
-        prefixes = list(dict.fromkeys(k.parts[:-1] for k in ad.all_keys))
+        unresolved = [
+            d.asset_key
+            for spec in ad.specs_by_key.values()
+            for d in spec.deps
+            if d.asset_key not in owner
+        ]
+        unresolved += [k for k in ad.keys_by_input_name.values() if k not in owner]
+        if not unresolved:
+            resolved_defs.append(ad)
+            continue
+        own_keys = ad.all_keys
+        prefixes = list(dict.fromkeys(k.parts[:-1] for k in own_keys))
         replacements: dict[AssetKey, AssetKey] = {}
-        for spec in ad.specs_by_key.values():
-            for dep in spec.deps:
-                new = _resolve_key(dep.asset_key, prefixes, owner)
-                if new != dep.asset_key:
-                    replacements[dep.asset_key] = new
-        for key in ad.keys_by_input_name.values():
+        for key in unresolved:
             new = _resolve_key(key, prefixes, owner)
-            if new != key:
+            if new != key and key not in own_keys:
                 replacements[key] = new
-        # never rename the definition's own outputs
-        for key in ad.all_keys:
-            replacements.pop(key, None)
         resolved_defs.append(ad.with_resolved_keys(replacements) if replacements else ad)
     # 3. data inputs must be produced by something
     for ad in resolved_defs:

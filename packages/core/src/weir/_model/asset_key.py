@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["AssetCheckKey", "AssetKey", "CoercibleToAssetKey", "CoercibleToAssetKeyPrefix"]
 
 _VALID_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+_INVALID_CHARS = re.compile(r"[^A-Za-z0-9_]")
 
 
 class AssetKey:
@@ -94,7 +95,10 @@ class AssetKey:
 
     def to_python_identifier(self, suffix: str | None = None) -> str:
         """``a__b``: the op and step name of an asset. Characters outside ``[A-Za-z0-9_]`` become ``_``."""
-        ident = "__".join(re.sub(r"[^A-Za-z0-9_]", "_", part) for part in self.parts)
+        ident = "__".join(
+            part if _VALID_NAME.match(part) else _INVALID_CHARS.sub("_", part)
+            for part in self.parts
+        )
         return f"{ident}_{suffix}" if suffix else ident
 
     def to_escaped_user_string(self) -> str:

@@ -6,6 +6,7 @@ import inspect
 import sys
 import typing
 from collections.abc import Callable
+from types import FunctionType
 from typing import Any
 
 from weir.errors import DefinitionError
@@ -51,18 +52,18 @@ class ComputeFnInfo:
         self.input_defaults: dict[str, Any] = {}
         self.return_annotation: Any = inspect.Signature.empty
         self.returns_nothing = False
-        self.is_generator = inspect.isgeneratorfunction(fn)
-        self.is_async = inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn)
+        code = getattr(fn, "__code__", None)
+        if code is not None and type(fn) is FunctionType:
+            flags = code.co_flags
+            self.is_generator = bool(flags & inspect.CO_GENERATOR)
+            self.is_async = bool(flags & (inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR))
+        else:
+            self.is_generator = inspect.isgeneratorfunction(fn)
+            self.is_async = inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn)
 
 
-def _resolve_annotations(fn: Callable[..., Any], sig: inspect.Signature) -> dict[str, Any]:
-    raw: dict[str, Any] = {
-        name: p.annotation
-        for name, p in sig.parameters.items()
-        if p.annotation is not inspect.Parameter.empty
-    }
-    if sig.return_annotation is not inspect.Signature.empty:
-        raw["return"] = sig.return_annotation
+def _resolve_annotations(fn: Callable[..., Any], raw: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate string annotations (``from __future__ import annotations``) where possible."""
     if not any(isinstance(a, str) for a in raw.values()):
         return raw
     try:
@@ -112,6 +113,56 @@ def _is_none_annotation(ann: Any) -> bool:
     return ann is None or ann is type(None) or ann == "None"
 
 
+_VARARGS = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
+
+
+def _is_plain_function(fn: Any) -> bool:
+    return (
+        type(fn) is FunctionType
+        and not hasattr(fn, "__wrapped__")
+        and not hasattr(fn, "__signature__")
+    )
+
+
+_EMPTY = inspect.Parameter.empty
+
+
+def _parameters(fn: Any, what: str) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
+    """``([(name, default)], raw annotations)``; plain functions are read from their code object."""
+    if _is_plain_function(fn) and not fn.__code__.co_flags & _VARARGS:
+        code = fn.__code__
+        names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+        defaults = fn.__defaults__ or ()
+        positional = names[: code.co_argcount]
+        default_map: dict[str, Any] = {}
+        if defaults:
+            default_map = dict(
+                zip(positional[len(positional) - len(defaults) :], defaults, strict=True)
+            )
+        if fn.__kwdefaults__:
+            default_map.update(fn.__kwdefaults__)
+        return [(n, default_map.get(n, _EMPTY)) for n in names], dict(fn.__annotations__)
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError) as exc:
+        msg = f"{what}: cannot read the signature of {fn!r}: {exc}"
+        raise DefinitionError(msg) from exc
+    params: list[tuple[str, Any]] = []
+    raw: dict[str, Any] = {}
+    for name, param in sig.parameters.items():
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            continue  # **kwargs receives nothing in particular
+        if param.kind is inspect.Parameter.VAR_POSITIONAL:
+            msg = f"{what}: *{name} parameters are not supported; name each input."
+            raise DefinitionError(msg)
+        params.append((name, param.default))
+        if param.annotation is not _EMPTY:
+            raw[name] = param.annotation
+    if sig.return_annotation is not inspect.Signature.empty:
+        raw["return"] = sig.return_annotation
+    return params, raw
+
+
 def analyze_compute_fn(
     fn: Callable[..., Any], *, what: str, allow_context: bool = True
 ) -> ComputeFnInfo:
@@ -126,37 +177,28 @@ def analyze_compute_fn(
         msg = f"{what}: expected a function, got {fn!r}."
         raise DefinitionError(msg)
     info = ComputeFnInfo(fn)
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError) as exc:
-        msg = f"{what}: cannot read the signature of {fn!r}: {exc}"
-        raise DefinitionError(msg) from exc
-    annotations = _resolve_annotations(fn, sig)
-    for index, (name, param) in enumerate(sig.parameters.items()):
-        if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
-            if param.kind is inspect.Parameter.VAR_KEYWORD:
-                continue  # **kwargs receives nothing in particular
-            msg = f"{what}: *{name} parameters are not supported; name each input."
-            raise DefinitionError(msg)
-        ann = annotations.get(name, inspect.Parameter.empty)
+    params, raw = _parameters(fn, what)
+    annotations = _resolve_annotations(fn, raw) if raw else raw
+    for index, (name, default) in enumerate(params):
+        ann = annotations.get(name, _EMPTY)
         if index == 0 and allow_context and (name == "context" or _is_context_annotation(ann)):
             info.context_param = name
             continue
         if name == "context" and allow_context:
             msg = f"{what}: 'context' must be the first parameter."
             raise DefinitionError(msg)
-        if is_config_annotation(ann):
-            info.config_param = name
-            info.config_cls = ann
-            continue
-        if is_resource_annotation(ann):
-            info.resource_params[name] = ann
-            continue
-        info.input_params.append(name)
-        if ann is not inspect.Parameter.empty:
+        if ann is not _EMPTY:
+            if is_config_annotation(ann):
+                info.config_param = name
+                info.config_cls = ann
+                continue
+            if is_resource_annotation(ann):
+                info.resource_params[name] = ann
+                continue
             info.input_annotations[name] = ann
-        if param.default is not inspect.Parameter.empty:
-            info.input_defaults[name] = param.default
+        info.input_params.append(name)
+        if default is not _EMPTY:
+            info.input_defaults[name] = default
     ret = annotations.get("return", inspect.Signature.empty)
     info.return_annotation = ret
     info.returns_nothing = _is_none_annotation(ret)

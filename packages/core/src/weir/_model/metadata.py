@@ -177,7 +177,9 @@ class MetadataValue(_Record, Generic[T_co]):
     def python_artifact(python_artifact: Callable[..., Any]) -> PythonArtifactMetadataValue:
         """A reference to a Python class or function (stored as its module and name)."""
         if not callable(python_artifact):
-            msg = f"MetadataValue.python_artifact needs a class or function, got {python_artifact!r}."
+            msg = (
+                f"MetadataValue.python_artifact needs a class or function, got {python_artifact!r}."
+            )
             raise _invalid(msg)
         return PythonArtifactMetadataValue(python_artifact.__module__, python_artifact.__name__)
 
@@ -220,12 +222,16 @@ class MetadataValue(_Record, Generic[T_co]):
         return DagsterAssetMetadataValue(asset_key)
 
     @staticmethod
-    def job(job_name: str, location_name: str | None = None, *, repository_name: str | None = None) -> DagsterJobMetadataValue:
+    def job(
+        job_name: str, location_name: str | None = None, *, repository_name: str | None = None
+    ) -> DagsterJobMetadataValue:
         """A reference to a job, by name (and code location)."""
         return DagsterJobMetadataValue(job_name, location_name, repository_name)
 
     @staticmethod
-    def table(records: Sequence[TableRecord], schema: TableSchema | None = None) -> TableMetadataValue:
+    def table(
+        records: Sequence[TableRecord], schema: TableSchema | None = None
+    ) -> TableMetadataValue:
         """A small table of records; the schema is inferred from the first record when omitted."""
         return TableMetadataValue(records, schema)
 
@@ -342,7 +348,10 @@ class MarkdownMetadataValue(MetadataValue[str]):
     md_str: str
 
     def __init__(self, md_str: str | None) -> None:
-        _init(self, md_str="" if md_str is None else _check_str(md_str, "MarkdownMetadataValue md_str"))
+        _init(
+            self,
+            md_str="" if md_str is None else _check_str(md_str, "MarkdownMetadataValue md_str"),
+        )
 
     @property
     def value(self) -> str:
@@ -374,7 +383,9 @@ class FloatMetadataValue(MetadataValue[float]):
 
     def __init__(self, value: builtins.float | None) -> None:
         if value is not None and type(value) is not builtins.float:
-            if not isinstance(value, (builtins.float, builtins.int)) or isinstance(value, builtins.bool):
+            if not isinstance(value, (builtins.float, builtins.int)) or isinstance(
+                value, builtins.bool
+            ):
                 msg = f"FloatMetadataValue needs a float, got {value!r} (a {type(value).__name__})."
                 raise _invalid(msg)
             value = builtins.float(value)
@@ -418,7 +429,9 @@ class TimestampMetadataValue(MetadataValue[float]):
 
     def __init__(self, value: builtins.float) -> None:
         if type(value) is not builtins.float:
-            if not isinstance(value, (builtins.float, builtins.int)) or isinstance(value, builtins.bool):
+            if not isinstance(value, (builtins.float, builtins.int)) or isinstance(
+                value, builtins.bool
+            ):
                 msg = (
                     f"TimestampMetadataValue needs seconds since the epoch (a float), got {value!r} "
                     f"(a {type(value).__name__}); for a datetime use MetadataValue.timestamp(dt)."
@@ -452,7 +465,9 @@ class DagsterJobMetadataValue(MetadataValue["DagsterJobMetadataValue"]):
     location_name: str | None
     repository_name: str | None
 
-    def __init__(self, job_name: str, location_name: str | None = None, repository_name: str | None = None) -> None:
+    def __init__(
+        self, job_name: str, location_name: str | None = None, repository_name: str | None = None
+    ) -> None:
         _init(
             self,
             job_name=_check_str(job_name, "job_name"),
@@ -562,7 +577,17 @@ class NullMetadataValue(MetadataValue[None]):
 
 
 RawMetadataValue = Union[
-    MetadataValue[Any], TableSchema, TableColumnLineage, AssetKey, os.PathLike, dict, list, float, int, str, None
+    MetadataValue[Any],
+    TableSchema,
+    TableColumnLineage,
+    AssetKey,
+    os.PathLike,
+    dict,
+    list,
+    float,
+    int,
+    str,
+    None,
 ]
 MetadataMapping = Mapping[str, MetadataValue[Any]]
 RawMetadataMapping = Mapping[str, Any]
@@ -636,7 +661,9 @@ def normalize_metadata_value(raw_value: Any) -> MetadataValue[Any]:
     raise _invalid(msg)
 
 
-def normalize_metadata(metadata: Mapping[str, Any] | None, *, allow_invalid: bool = False) -> dict[str, MetadataValue[Any]]:
+def normalize_metadata(
+    metadata: Mapping[str, Any] | None, *, allow_invalid: bool = False
+) -> dict[str, MetadataValue[Any]]:
     """Coerce a metadata mapping to ``dict[str, MetadataValue]``.
 
     Keys must be str. With ``allow_invalid=True`` an unsupported value becomes the text

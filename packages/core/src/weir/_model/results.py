@@ -124,7 +124,9 @@ def _coerce_data_version(data_version: DataVersion | str | None, where: str) -> 
         return data_version
     if isinstance(data_version, str):
         return DataVersion(data_version)
-    msg = f"{where}: data_version must be a DataVersion (or str), got {type(data_version).__name__}."
+    msg = (
+        f"{where}: data_version must be a DataVersion (or str), got {type(data_version).__name__}."
+    )
     raise DefinitionError(msg)
 
 
@@ -221,7 +223,9 @@ class DynamicOutput(_Record, Generic[T]):
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(mapping_key, str) or not _MAPPING_KEY.match(mapping_key):
-            suggestion = re.sub(r"[^A-Za-z0-9_]", "_", mapping_key) if isinstance(mapping_key, str) else None
+            suggestion = (
+                re.sub(r"[^A-Za-z0-9_]", "_", mapping_key) if isinstance(mapping_key, str) else None
+            )
             msg = (
                 f"DynamicOutput mapping_key {mapping_key!r} is invalid: it must be a non-empty str of "
                 "letters, digits and underscores ([A-Za-z0-9_]), because it becomes part of step keys"
@@ -251,7 +255,9 @@ def _coerce_result_args(
     if metadata is not None and not isinstance(metadata, Mapping):
         msg = f"{cls_name}: metadata must be a mapping of str to values, got {type(metadata).__name__}."
         raise DefinitionError(msg)
-    if check_results is not None and (isinstance(check_results, (str, Mapping)) or not isinstance(check_results, Sequence)):
+    if check_results is not None and (
+        isinstance(check_results, (str, Mapping)) or not isinstance(check_results, Sequence)
+    ):
         msg = f"{cls_name}: check_results must be a list of AssetCheckResult, got {type(check_results).__name__}."
         raise DefinitionError(msg)
     return {
@@ -313,7 +319,9 @@ class MaterializeResult(_AssetResult, Generic[T]):
     ) -> None:
         _init(
             self,
-            **_coerce_result_args("MaterializeResult", asset_key, metadata, check_results, data_version, tags),
+            **_coerce_result_args(
+                "MaterializeResult", asset_key, metadata, check_results, data_version, tags
+            ),
             _value=value,
         )
 
@@ -349,7 +357,12 @@ class ObserveResult(_AssetResult):
         data_version: DataVersion | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> None:
-        _init(self, **_coerce_result_args("ObserveResult", asset_key, metadata, check_results, data_version, tags))
+        _init(
+            self,
+            **_coerce_result_args(
+                "ObserveResult", asset_key, metadata, check_results, data_version, tags
+            ),
+        )
 
 
 # -- asset events ---------------------------------------------------------------------------------------
@@ -417,7 +430,9 @@ class AssetMaterialization(_AssetEvent):
     __slots__ = ()
 
     @staticmethod
-    def file(path: str, description: str | None = None, asset_key: CoercibleToAssetKey | None = None) -> AssetMaterialization:
+    def file(
+        path: str, description: str | None = None, asset_key: CoercibleToAssetKey | None = None
+    ) -> AssetMaterialization:
         """A materialization of a file: ``metadata={"path": ...}``; the key defaults to the path."""
         return AssetMaterialization(
             asset_key=asset_key or path,

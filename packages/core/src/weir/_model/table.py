@@ -130,7 +130,9 @@ class TableRecord(_Record):
     _fields = ("data",)
     data: Mapping[str, str | int | float | bool | None]
 
-    def __init__(self, data: Mapping[str, str | int | float | bool | None] | None = None, **fields: Any) -> None:
+    def __init__(
+        self, data: Mapping[str, str | int | float | bool | None] | None = None, **fields: Any
+    ) -> None:
         if data is None:
             data = fields
         elif fields:
@@ -172,11 +174,15 @@ class TableColumnConstraints(_Record):
     unique: bool
     other: list[str]
 
-    def __init__(self, nullable: bool = True, unique: bool = False, other: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, nullable: bool = True, unique: bool = False, other: Sequence[str] | None = None
+    ) -> None:
         if not isinstance(nullable, bool) or not isinstance(unique, bool):
             msg = f"TableColumnConstraints nullable/unique must be bool, got nullable={nullable!r}, unique={unique!r}."
             raise _invalid(msg)
-        if other is not None and (isinstance(other, str) or not all(isinstance(o, str) for o in other)):
+        if other is not None and (
+            isinstance(other, str) or not all(isinstance(o, str) for o in other)
+        ):
             msg = f"TableColumnConstraints(other=...) must be a list of str, got {other!r}."
             raise _invalid(msg)
         _init(self, nullable=nullable, unique=unique, other=list(other or ()))
@@ -242,9 +248,13 @@ class TableSchema(_Record):
     columns: list[TableColumn]
     constraints: TableConstraints
 
-    def __init__(self, columns: Sequence[TableColumn], constraints: TableConstraints | None = None) -> None:
+    def __init__(
+        self, columns: Sequence[TableColumn], constraints: TableConstraints | None = None
+    ) -> None:
         if isinstance(columns, (str, Mapping)) or not isinstance(columns, Sequence):
-            msg = f"TableSchema columns must be a list of TableColumn, got {type(columns).__name__}."
+            msg = (
+                f"TableSchema columns must be a list of TableColumn, got {type(columns).__name__}."
+            )
             raise _invalid(msg)
         for column in columns:
             if not isinstance(column, TableColumn):
@@ -334,5 +344,7 @@ def _check_table(
                 )
                 raise _invalid(msg)
         if schema is None:
-            schema = TableSchema([TableColumn(k, _infer_column_type(v)) for k, v in records[0].data.items()])
+            schema = TableSchema(
+                [TableColumn(k, _infer_column_type(v)) for k, v in records[0].data.items()]
+            )
     return records, schema
