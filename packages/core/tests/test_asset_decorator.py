@@ -124,7 +124,7 @@ def test_spec_attributes_flow_into_the_definition():
 
     spec = revenue.get_asset_spec()
     assert spec.group_name == "finance"
-    assert spec.tags == {"tier": "gold"}
+    assert spec.tags == {"tier": "gold", "dagster/kind/python": "", "dagster/kind/duckdb": ""}
     assert spec.owners == ("team:data", "a@b.com")
     assert spec.kinds == {"python", "duckdb"}
     assert spec.code_version == "3"
@@ -144,6 +144,11 @@ def test_docstring_is_the_default_description_and_group_defaults_to_default():
 
     assert documented.get_asset_spec().description.startswith("Cleaned orders.")
     assert documented.group_names_by_key[documented.key] == "default"
+
+
+def test_too_many_kinds_is_rejected():
+    with pytest.raises(dg.DagsterInvalidDefinitionError, match="at most 3"):
+        dg.AssetSpec("a", kinds={"a", "b", "c", "d"})
 
 
 def test_invalid_owner_is_rejected():

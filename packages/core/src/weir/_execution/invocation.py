@@ -95,3 +95,71 @@ def invoke_assets_definition(
     if info.context_param is not None:
         return fn(context, **call_kwargs)
     return fn(**call_kwargs)
+
+
+def invoke_op(op_def: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Call an op's function directly: ``my_op(build_op_context(...), x=1)`` or ``my_op(1)``.
+
+    Inputs left out use their default values; config comes from ``config=`` or ``context.op_config``;
+    resources from keyword arguments or ``context.resources``. Generator ops return
+    the generator, as in Dagster.
+    """
+    from weir._model.asset_in_out import NO_TYPE
+
+    info = op_def.fn_info
+    fn = op_def.compute_fn
+    name = op_def.name
+    args_list = list(args)
+    kwargs = dict(kwargs)
+    context: Any = None
+    if info.context_param is not None:
+        if args_list and isinstance(args_list[0], OpExecutionContext):
+            context = args_list.pop(0)
+        elif info.context_param in kwargs:
+            context = kwargs.pop(info.context_param)
+        else:
+            from weir._execution.context import build_op_context
+
+            context = build_op_context()
+    elif args_list and isinstance(args_list[0], OpExecutionContext):
+        msg = (
+            f"Op {name!r} was invoked with a context, but its function has no 'context' parameter."
+        )
+        raise InvalidInvocationError(msg)
+    inputs = list(info.input_params)
+    if len(args_list) > len(inputs):
+        msg = f"Op {name!r} takes {len(inputs)} input(s) {inputs} but {len(args_list)} positional argument(s) were given."
+        raise InvalidInvocationError(msg)
+    call_kwargs: dict[str, Any] = dict(zip(inputs, args_list, strict=False))
+    for param in inputs[len(args_list) :]:
+        if param in kwargs:
+            call_kwargs[param] = kwargs.pop(param)
+            continue
+        default = op_def.ins[param].default_value if param in op_def.ins else NO_TYPE
+        if default is not NO_TYPE:
+            call_kwargs[param] = default
+        elif param not in info.input_defaults:
+            msg = f"Op {name!r} is missing input {param!r}; pass it positionally or as {param}=..."
+            raise InvalidInvocationError(msg)
+    if info.config_param is not None:
+        if info.config_param in kwargs:
+            call_kwargs[info.config_param] = kwargs.pop(info.config_param)
+        else:
+            raw = context.op_config if context is not None else None
+            if info.config_cls is not None and not isinstance(raw, info.config_cls):
+                raw = info.config_cls(**(raw or {}))
+            call_kwargs[info.config_param] = raw
+    for res in info.resource_params:
+        if res in kwargs:
+            call_kwargs[res] = kwargs.pop(res)
+        else:
+            resources = context.resources if context is not None else None
+            value = getattr(resources, res, None) if resources is not None else None
+            if value is None:
+                msg = f"Op {name!r} needs resource {res!r}; pass {res}=... or build_op_context(resources={{{res!r}: ...}})."
+                raise InvalidInvocationError(msg)
+            call_kwargs[res] = value
+    if kwargs:
+        msg = f"Op {name!r} got unexpected argument(s) {sorted(kwargs)}."
+        raise InvalidInvocationError(msg)
+    return fn(context, **call_kwargs) if info.context_param is not None else fn(**call_kwargs)

@@ -13,6 +13,8 @@ __all__ = ["DEFAULT_GROUP_NAME", "IO_MANAGER_KEY_METADATA", "AssetSpec"]
 
 DEFAULT_GROUP_NAME = "default"
 IO_MANAGER_KEY_METADATA = "dagster/io_manager_key"
+KIND_TAG_PREFIX = "dagster/kind/"
+MAX_KINDS = 3
 
 _FIELDS = (
     "key",
@@ -102,8 +104,18 @@ class AssetSpec:
         s(self, "code_version", code_version)
         s(self, "automation_condition", automation_condition)
         s(self, "owners", tuple(_check_owner(o) for o in owners) if owners else ())
-        s(self, "tags", dict(tags) if tags else {})
-        s(self, "kinds", frozenset(kinds) if kinds else frozenset())
+        tag_dict = dict(tags) if tags else {}
+        kind_set = set(kinds) if kinds else set()
+        kind_set.update(
+            k[len(KIND_TAG_PREFIX) :] for k in tag_dict if k.startswith(KIND_TAG_PREFIX)
+        )
+        if len(kind_set) > MAX_KINDS:
+            msg = f"Asset {self.key.to_user_string()!r} has {len(kind_set)} kinds {sorted(kind_set)}; at most {MAX_KINDS} are allowed."
+            raise DefinitionError(msg)
+        for kind in kind_set:  # kinds are also tags, as in Dagster
+            tag_dict.setdefault(f"{KIND_TAG_PREFIX}{kind}", "")
+        s(self, "tags", tag_dict)
+        s(self, "kinds", frozenset(kind_set))
         s(self, "partitions_def", partitions_def)
         s(self, "freshness_policy", freshness_policy)
         s(self, "is_virtual", is_virtual)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import sys
-import typing
 from collections.abc import Callable
 from types import FunctionType
 from typing import Any
@@ -62,22 +61,44 @@ class ComputeFnInfo:
             self.is_async = inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn)
 
 
+_EVAL_CACHE: dict[tuple[str, int], Any] = {}
+_SIMPLE = {
+    "None": None,
+    "int": int,
+    "str": str,
+    "float": float,
+    "bool": bool,
+    "list": list,
+    "dict": dict,
+}
+
+
+def _eval_annotation(ann: str, globalns: dict[str, Any]) -> Any:
+    """Evaluate a string annotation in the function's module; cached per module and string."""
+    if ann in _SIMPLE and ann not in globalns:
+        return _SIMPLE[ann]
+    key = (ann, id(globalns))
+    try:
+        return _EVAL_CACHE[key]
+    except KeyError:
+        pass
+    try:
+        value = eval(ann, globalns)  # annotations are the user's own code
+    except Exception:
+        return ann  # an unresolvable forward reference stays a string (treated as an opaque type)
+    if len(_EVAL_CACHE) < 10_000:
+        _EVAL_CACHE[key] = value
+    return value
+
+
 def _resolve_annotations(fn: Callable[..., Any], raw: dict[str, Any]) -> dict[str, Any]:
     """Evaluate string annotations (``from __future__ import annotations``) where possible."""
     if not any(isinstance(a, str) for a in raw.values()):
         return raw
-    try:
-        return typing.get_type_hints(fn, include_extras=True)
-    except Exception:  # unresolvable forward refs: evaluate what we can, keep the rest as strings
-        resolved = dict(raw)
-        globalns = getattr(fn, "__globals__", {})
-        for name, ann in raw.items():
-            if isinstance(ann, str):
-                try:
-                    resolved[name] = eval(ann, globalns)  # annotations are the user's own code
-                except Exception:
-                    resolved[name] = ann
-        return resolved
+    globalns = getattr(fn, "__globals__", {})
+    return {
+        name: _eval_annotation(a, globalns) if isinstance(a, str) else a for name, a in raw.items()
+    }
 
 
 def _is_context_annotation(ann: Any) -> bool:
@@ -199,7 +220,29 @@ def analyze_compute_fn(
         info.input_params.append(name)
         if default is not _EMPTY:
             info.input_defaults[name] = default
-    ret = annotations.get("return", inspect.Signature.empty)
+    ret = _unwrap_return(annotations.get("return", inspect.Signature.empty), info.is_generator)
     info.return_annotation = ret
     info.returns_nothing = _is_none_annotation(ret)
     return info
+
+
+def _unwrap_return(ret: Any, is_generator: bool) -> Any:
+    """The type of the value behind a return annotation: ``Output[T]`` -> ``T``; ``Output``,
+    ``MaterializeResult``, iterators and generators -> unchecked (``empty``)."""
+    if ret is inspect.Signature.empty or ret is None:
+        return ret
+    if is_generator:
+        return inspect.Signature.empty
+    origin = getattr(ret, "__origin__", None)
+    target = origin if origin is not None else ret
+    name = getattr(target, "__name__", None)
+    if name == "Output" and getattr(target, "__module__", "").startswith("weir."):
+        args = getattr(ret, "__args__", ())
+        return args[0] if args else inspect.Signature.empty
+    if name in ("MaterializeResult", "ObserveResult") and getattr(
+        target, "__module__", ""
+    ).startswith("weir."):
+        return inspect.Signature.empty
+    if isinstance(ret, str) and (ret.startswith("Output") or ret.startswith("dg.Output")):
+        return inspect.Signature.empty
+    return ret

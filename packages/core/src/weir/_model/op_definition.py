@@ -11,8 +11,9 @@ from typing import Any
 
 from weir._model.asset_in_out import NO_TYPE
 from weir._model.compute_fn import ComputeFnInfo
+from weir.errors import DefinitionError
 
-__all__ = ["InputDefinition", "OpDefinition", "OutputDefinition"]
+__all__ = ["InputDefinition", "OpDefinition", "OutputDefinition", "PendingNodeInvocation"]
 
 
 class InputDefinition:
@@ -138,6 +139,41 @@ class OpDefinition:
     def input_dict(self) -> dict[str, InputDefinition]:
         return self.ins
 
+    # -- composition --------------------------------------------------------------------------
+    @property
+    def input_names(self) -> list[str]:
+        return list(self.ins)
+
+    @property
+    def output_names(self) -> list[str]:
+        return list(self.outs)
+
+    @property
+    def dynamic_output_names(self) -> list[str]:
+        return [n for n, o in self.outs.items() if o.is_dynamic]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Inside ``@graph``/``@job``: record an invocation. Elsewhere: run the function (unit tests)."""
+        from weir._model.composition import in_composition, invoke_in_composition
+
+        if in_composition():
+            return invoke_in_composition(self, args, kwargs)
+        from weir._execution.invocation import invoke_op
+
+        return invoke_op(self, args, kwargs)
+
+    def alias(self, name: str) -> PendingNodeInvocation:
+        return PendingNodeInvocation(self, alias=name)
+
+    def tag(self, tags: Mapping[str, Any]) -> PendingNodeInvocation:
+        return PendingNodeInvocation(self, tags=tags)
+
+    def with_hooks(self, hook_defs: Any) -> PendingNodeInvocation:
+        return PendingNodeInvocation(self, hook_defs=hook_defs)
+
+    def with_retry_policy(self, retry_policy: Any) -> PendingNodeInvocation:
+        return PendingNodeInvocation(self, retry_policy=retry_policy)
+
     def with_name(self, name: str) -> OpDefinition:
         return OpDefinition(
             name=name,
@@ -156,3 +192,74 @@ class OpDefinition:
 
     def __repr__(self) -> str:
         return f"OpDefinition({self.name!r})"
+
+
+class PendingNodeInvocation:
+    """An op or graph with an alias, tags, hooks or a retry policy, about to be invoked in a graph body."""
+
+    def __init__(
+        self,
+        definition: Any,
+        *,
+        alias: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        hook_defs: Any = None,
+        retry_policy: Any = None,
+    ) -> None:
+        self.definition = definition
+        self._alias = alias
+        self._tags = dict(tags or {})
+        self._hooks = frozenset(hook_defs or ())
+        self._retry_policy = retry_policy
+
+    def alias(self, name: str) -> PendingNodeInvocation:
+        return PendingNodeInvocation(
+            self.definition,
+            alias=name,
+            tags=self._tags,
+            hook_defs=self._hooks,
+            retry_policy=self._retry_policy,
+        )
+
+    def tag(self, tags: Mapping[str, Any]) -> PendingNodeInvocation:
+        return PendingNodeInvocation(
+            self.definition,
+            alias=self._alias,
+            tags={**self._tags, **tags},
+            hook_defs=self._hooks,
+            retry_policy=self._retry_policy,
+        )
+
+    def with_hooks(self, hook_defs: Any) -> PendingNodeInvocation:
+        return PendingNodeInvocation(
+            self.definition,
+            alias=self._alias,
+            tags=self._tags,
+            hook_defs=self._hooks | set(hook_defs),
+            retry_policy=self._retry_policy,
+        )
+
+    def with_retry_policy(self, retry_policy: Any) -> PendingNodeInvocation:
+        return PendingNodeInvocation(
+            self.definition,
+            alias=self._alias,
+            tags=self._tags,
+            hook_defs=self._hooks,
+            retry_policy=retry_policy,
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from weir._model.composition import in_composition, invoke_in_composition
+
+        if not in_composition():
+            msg = f"{self.definition!r} with an alias/tags/hooks can only be invoked inside a @graph or @job body."
+            raise DefinitionError(msg)
+        return invoke_in_composition(
+            self.definition,
+            args,
+            kwargs,
+            alias=self._alias,
+            tags=self._tags,
+            hook_defs=self._hooks,
+            retry_policy=self._retry_policy,
+        )
