@@ -67,6 +67,18 @@ _EXPORTS: dict[str, str] = {
     "TableColumnLineage": "._model.metadata",
     "TableColumnDep": "._model.metadata",
     "DagsterInvalidMetadata": "._model.metadata",
+    # ops, graphs and op jobs
+    "op": "._model.op_decorator",
+    "In": "._model.op_decorator",
+    "Out": "._model.op_decorator",
+    "DynamicOut": "._model.op_decorator",
+    "OpDefinition": "._model.op_definition",
+    "graph": "._model.graph_definition",
+    "GraphDefinition": "._model.graph_definition",
+    "GraphIn": "._model.graph_definition",
+    "GraphOut": "._model.graph_definition",
+    "job": "._model.job_decorator",
+    "build_op_context": "._execution.context",
     # selection and jobs
     "AssetSelection": "._graph.selection",
     "define_asset_job": "._execution.asset_job",
