@@ -140,7 +140,7 @@ def _input_values(
                 for k in state.mapping_keys.get((handle, output), [])
             ]
         elif src.kind == "graph_input":
-            if src.name not in state.input_values:
+            if src.name is None or src.name not in state.input_values:
                 msg = f'Input "{name}" of op "{node.handle}" comes from graph input "{src.name}", but no value was given; pass input_values={{"{src.name}": ...}}.'
                 raise StepFailed(DefinitionError(msg), None, "FRAMEWORK")
             value = state.input_values[src.name]

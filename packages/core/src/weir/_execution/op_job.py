@@ -22,7 +22,7 @@ class OpJobResult(ExecuteInProcessResult):
     """Results of an op job: values by node (dicts for dynamic outputs) and graph outputs."""
 
     def output_for_node(self, node_name: str, output_name: str = "result") -> Any:
-        state = self._state
+        state: OpRunState = self._state  # type: ignore[assignment]
         graph_outputs = (
             self._job_def._node_outputs.get(node_name) if self._job_def is not None else None
         )
