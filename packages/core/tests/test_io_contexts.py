@@ -136,7 +136,7 @@ def test_dagster_type_view() -> None:
     typed = OutputContext(dagster_type=int)
     assert typed.dagster_type.typing_type is int
     assert typed.dagster_type.display_name == "Int"
-    assert OutputContext(dagster_type=list[str]).dagster_type.display_name == "List[String]"
+    assert OutputContext(dagster_type=list[str]).dagster_type.display_name == "[String]"
     upstream = typed.dagster_type
     assert InputContext(dagster_type=upstream).dagster_type is upstream
 

@@ -8,7 +8,7 @@ SQLAlchemy, pandas) load only when a feature that needs them is used.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
@@ -79,6 +79,29 @@ _EXPORTS: dict[str, str] = {
     "GraphOut": "._model.graph_definition",
     "job": "._model.job_decorator",
     "build_op_context": "._execution.context",
+    # types
+    "DagsterType": "._model.dagster_type",
+    "TypeCheck": "._model.dagster_type",
+    "TypeCheckContext": "._model.dagster_type",
+    "DagsterTypeKind": "._model.dagster_type",
+    "PythonObjectDagsterType": "._model.dagster_type",
+    "Any": "._model.dagster_type",
+    "Bool": "._model.dagster_type",
+    "Int": "._model.dagster_type",
+    "Float": "._model.dagster_type",
+    "String": "._model.dagster_type",
+    "Nothing": "._model.dagster_type",
+    "List": "._model.dagster_type",
+    "Dict": "._model.dagster_type",
+    "Optional": "._model.dagster_type",
+    "Set": "._model.dagster_type",
+    "Tuple": "._model.dagster_type",
+    "make_python_type_usable_as_dagster_type": "._model.dagster_type",
+    "usable_as_dagster_type": "._model.dagster_type",
+    "dagster_type_loader": "._model.dagster_type",
+    "DagsterTypeLoader": "._model.dagster_type",
+    "check_dagster_type": "._model.dagster_type",
+    "DagsterTypeCheckError": "._model.dagster_type",
     # selection and jobs
     "AssetSelection": "._graph.selection",
     "define_asset_job": "._execution.asset_job",
@@ -164,7 +187,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module_name = _EXPORTS.get(name)
     if module_name is None:
         msg = f"module 'weir' has no attribute {name!r}"
