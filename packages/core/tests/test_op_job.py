@@ -247,3 +247,68 @@ def test_op_job_in_definitions_with_resources():
     assert defs.get_job_def("j").execute_in_process().output_for_node("count") == 42
     with pytest.raises(dg.WeirError, match="counter"):
         j.execute_in_process()
+
+
+def test_op_retry_policy_and_hooks():
+    attempts = []
+    seen_hooks = []
+
+    @dg.success_hook
+    def on_ok(context: dg.HookContext):
+        seen_hooks.append(("ok", context.step_key))
+
+    @dg.failure_hook
+    def on_fail(context: dg.HookContext):
+        seen_hooks.append(("fail", context.step_key))
+
+    @dg.op(retry_policy=dg.RetryPolicy(max_retries=2))
+    def flaky(context: dg.OpExecutionContext) -> int:
+        attempts.append(context.retry_number)
+        if context.retry_number < 1:
+            raise ValueError("transient")
+        return 7
+
+    @dg.job(hooks={on_ok, on_fail})
+    def j():
+        flaky()
+
+    result = j.execute_in_process()
+    assert result.output_for_node("flaky") == 7
+    assert attempts == [0, 1]
+    kinds = [e.event_type_value for e in result.events_for_node("flaky")]
+    assert "STEP_UP_FOR_RETRY" in kinds and "STEP_RESTARTED" in kinds
+    assert seen_hooks == [("ok", "flaky")]  # a retried attempt is not a failure
+
+
+def test_op_retries_exhausted():
+    @dg.op
+    def always_fails() -> int:
+        raise RuntimeError("nope")
+
+    @dg.job(op_retry_policy=dg.RetryPolicy(max_retries=1))
+    def j():
+        always_fails()
+
+    with pytest.raises(dg.DagsterMaxRetriesExceededError, match="nope"):
+        j.execute_in_process()
+    result = j.execute_in_process(raise_on_error=False)
+    assert result.is_node_failed("always_fails")
+
+
+def test_assets_definition_from_op():
+    @dg.op
+    def doubled(numbers: list) -> list:
+        return [n * 2 for n in numbers]
+
+    @dg.asset
+    def numbers() -> list:
+        return [1, 2]
+
+    asset_def = dg.AssetsDefinition.from_op(
+        doubled, keys_by_output_name={"result": dg.AssetKey("doubled_numbers")}
+    )
+    assert asset_def.key == dg.AssetKey("doubled_numbers")
+    result = dg.materialize_to_memory([numbers, asset_def])
+    assert result.asset_value("doubled_numbers") == [2, 4]
+    with pytest.raises(dg.DagsterInvalidDefinitionError, match="not inputs or outputs"):
+        dg.AssetsDefinition.from_op(doubled, keys_by_input_name={"nope": dg.AssetKey("x")})

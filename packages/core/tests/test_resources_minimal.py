@@ -206,7 +206,10 @@ def test_legacy_config_schema_is_checked_with_paths() -> None:
     with initialize_resources(
         {"conn": conn}, ["conn"], resources_config={"conn": {"config": {"url": "u"}}}
     ) as live:
-        assert live.conn == {"url": "u"}
+        assert live.conn == {
+            "url": "u",
+            "port": None,
+        }  # an implicitly optional entry defaults to None
     with pytest.raises(ResourceConfigError) as info:
         with initialize_resources(
             {"conn": conn}, ["conn"], resources_config={"conn": {"config": {"port": "1", "x": 1}}}

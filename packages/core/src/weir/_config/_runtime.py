@@ -16,6 +16,7 @@ from typing import Any
 
 from weir._config.resources import (
     InitResourceContext,
+    MissingResourceError,
     ResourceConfigError,
     ResourceDefinition,
     ResourceInitError,
@@ -72,7 +73,7 @@ class _Initializer:
         self.live[key] = value
         return value
 
-    def _missing(self, key: str, required_by: str | None) -> ResourceError:
+    def _missing(self, key: str, required_by: str | None) -> MissingResourceError:
         by = f" (required by {required_by})" if required_by else ""
         provided = sorted(self.defs)
         msg = (
@@ -80,7 +81,7 @@ class _Initializer:
             f"{_did_you_mean(key, provided)} Add it to Definitions(resources={{{key!r}: ...}}) or "
             f"materialize(..., resources={{{key!r}: ...}}), or rename the parameter/required key."
         )
-        return ResourceError(msg)
+        return MissingResourceError(msg)
 
     # -- nested (a field of a ConfigurableResource) --
     def init_nested(self, obj: Any, label: str) -> Any:

@@ -33,23 +33,27 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, overload
 
-from weir.errors import ConfigError, ResourceError
+from weir.errors import ConfigError, DefinitionError, ResourceError
 
 if TYPE_CHECKING:
     from weir._config._configurable import (
         ConfigurableResource,
         ConfigurableResourceFactory,
         PartialResource,
+        ResourceDependency,
     )
     from weir._config._runtime import build_resources, initialize_resources
+    from weir._config.with_resources import with_resources
 
 __all__ = [
     "ConfigurableResource",
     "ConfigurableResourceFactory",
     "InitResourceContext",
+    "MissingResourceError",
     "PartialResource",
     "ResourceConfigError",
     "ResourceDefinition",
+    "ResourceDependency",
     "ResourceInitError",
     "ResourceParam",
     "Resources",
@@ -59,6 +63,7 @@ __all__ = [
     "initialize_resources",
     "is_configurable_resource",
     "resource",
+    "with_resources",
 ]
 
 logger = logging.getLogger(__name__)
@@ -69,9 +74,11 @@ _LAZY_NAMES = {
     "ConfigurableResource": _CONFIGURABLE_MODULE,
     "ConfigurableResourceFactory": _CONFIGURABLE_MODULE,
     "PartialResource": _CONFIGURABLE_MODULE,
+    "ResourceDependency": _CONFIGURABLE_MODULE,
     # the run-time machinery lives in its own module (it imports this one)
     "initialize_resources": "weir._config._runtime",
     "build_resources": "weir._config._runtime",
+    "with_resources": "weir._config.with_resources",
 }
 
 
@@ -114,6 +121,14 @@ class ResourceInitError(ResourceError):
         super().__init__(message)
         self.resource_key = resource_key
         self.user_exception = user_exception
+
+
+class MissingResourceError(ResourceError, DefinitionError):
+    """A resource key something requires was not provided.
+
+    Both a ``ResourceError`` and a ``DefinitionError`` (``DagsterInvalidDefinitionError``, what
+    Dagster raises when definitions are loaded with a resource missing).
+    """
 
 
 class ResourceConfigError(ResourceError, ConfigError):
@@ -364,10 +379,11 @@ class ResourceDefinition:
 
     ``resource_fn(init_context)`` returns the resource, or is a generator that yields it once
     and runs its teardown after the ``yield`` when the run ends (even when it failed).
-    ``config_schema`` describes ``init_context.resource_config``: ``None`` (any config), a
-    type (``str``) or a dict of field name to type (``{"url": str, "port": Optional[int]}``;
-    ``Optional`` fields may be left out). ``required_resource_keys`` are the resources it
-    depends on, available as ``init_context.resources``.
+    ``config_schema`` describes ``init_context.resource_config``: ``None`` (any config) or a
+    classic schema (``{"url": str, "port": Field(int, default_value=5432)}``, ``StringSource``
+    for values that may come from ``{"env": "VAR"}`` ...; see :mod:`weir._config.schema`),
+    checked with defaults applied when the resource is initialised. ``required_resource_keys``
+    are the resources it depends on, available as ``init_context.resources``.
     """
 
     def __init__(
@@ -471,6 +487,23 @@ class ResourceDefinition:
                 raise ResourceConfigError(msg, [msg])
             return _validate_legacy_config(self._config_schema, configured, path)
         return _validate_legacy_config(self._config_schema, run_config, path)
+
+    def _config_problems(self, run_config: Any, key: str) -> list[str]:
+        """Problems of the config resource ``key`` would get, without reading the environment."""
+        from weir._config._evaluate import Evaluation, evaluate_field
+
+        path = f"root:resources:{key}:config"
+        configured = self._configured_config
+        ev = Evaluation("keep")
+        if isinstance(configured, _ConfigMapper) or configured is _NO_CONFIG:
+            if self._config_schema is not None:
+                evaluate_field(self._config_schema, run_config, path, ev)
+        elif run_config is not None:
+            ev.problems.append(
+                f'Received unexpected config entry "config" at path root:resources:{key}. Resource '
+                f"{key!r} was configured in code with .configured(...) and takes no run config."
+            )
+        return ev.problems
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Call the resource function directly (for tests): ``my_resource(build_init_resource_context())``.
@@ -588,97 +621,21 @@ def resource(
     return decorate
 
 
-# -- legacy config schemas (the minimum: types and dicts of types) --------------------------------
+# -- legacy config schemas ----------------------------------------------------------------------
 
 
 def _validate_legacy_config(schema: Any, value: Any, path: str) -> Any:
     """Check ``value`` against a legacy ``config_schema``; raise listing every problem.
 
-    Supported now: ``None`` (anything), a type, a dict of field name to type, where
-    ``Optional[X]`` fields may be missing. Objects with ``config_type`` / ``is_required`` /
-    ``default_value`` attributes (the legacy ``Field``, coming with the config issue) are
-    honoured when present.
+    ``schema`` is anything :mod:`weir._config.schema` accepts (``None`` means any config).
+    Defaults are applied and ``{"env": VAR}`` values of ``*Source`` fields read now, at
+    resource initialisation.
     """
     if schema is None:
         return value
-    problems: list[str] = []
-    result = _check_schema(schema, value, path, problems)
-    if problems:
-        numbered = "\n".join(f"    Error {i}: {p}" for i, p in enumerate(problems, 1))
-        msg = f"Error in config at path {path}: {len(problems)} error(s).\n{numbered}"
-        raise ResourceConfigError(msg, problems, config_type=schema, config_value=value)
-    return result
+    from weir._config._evaluate import process_config
 
-
-_SCALARS: dict[Any, str] = {int: "Int", str: "String", float: "Float", bool: "Bool"}
-
-
-def _check_schema(schema: Any, value: Any, path: str, problems: list[str]) -> Any:
-    if isinstance(schema, Mapping):
-        if value is None:
-            value = {}
-        if not isinstance(value, Mapping):
-            problems.append(
-                f'Invalid value at path {path}. Value "{value!r}" of type "{type(value)}" is not valid: expected a dict.'
-            )
-            return value
-        out: dict[str, Any] = {}
-        for name, field in schema.items():
-            field_type, required, default = _field_parts(field)
-            if name in value:
-                out[name] = _check_schema(field_type, value[name], f"{path}:{name}", problems)
-            elif default is not _NO_CONFIG:
-                out[name] = default
-            elif required:
-                problems.append(
-                    f'Missing required config entry "{name}" at path {path}. You must provide this value '
-                    f"in your run config. Example config for the missing entry: {{{name!r}: ...}}"
-                )
-        for name in value:
-            if name not in schema:
-                problems.append(
-                    f'Received unexpected config entry "{name}" at path {path}. Expected one of {sorted(schema)}.'
-                )
-        return out
-    field_type, _required, _default = _field_parts(schema)
-    inner, optional = _optional_inner(field_type)
-    if value is None and optional:
-        return None
-    if inner in _SCALARS:
-        ok = isinstance(value, inner) and not (inner is not bool and isinstance(value, bool))
-        if inner is float and isinstance(value, int) and not isinstance(value, bool):
-            ok = True
-        if not ok:
-            problems.append(
-                f'Invalid scalar at path {path}. Value "{value}" of type "{type(value)}" is not valid '
-                f'for expected type "{_SCALARS[inner]}".'
-            )
-    elif isinstance(inner, type) and inner in (list, dict) and not isinstance(value, inner):
-        problems.append(
-            f'Invalid value at path {path}. Value "{value!r}" of type "{type(value)}" is not valid for '
-            f'expected type "{inner.__name__}".'
-        )
-    return value
-
-
-def _field_parts(field: Any) -> tuple[Any, bool, Any]:
-    """``(type, required, default)`` of a schema entry (a plain type or a legacy ``Field``)."""
-    if hasattr(field, "config_type") and hasattr(field, "is_required"):
-        default = getattr(field, "default_value", _NO_CONFIG)
-        return field.config_type, bool(field.is_required), default
-    _inner, optional = _optional_inner(field)
-    return field, not optional, _NO_CONFIG
-
-
-def _optional_inner(tp: Any) -> tuple[Any, bool]:
-    import types
-    import typing
-
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if len(args) == 1 and len(typing.get_args(tp)) == 2:
-            return args[0], True
-    return tp, False
+    return process_config(schema, value, path, error_cls=ResourceConfigError)
 
 
 # -- run-time initialisation --------------------------------------------------------------------

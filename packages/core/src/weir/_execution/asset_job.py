@@ -14,15 +14,43 @@ __all__ = ["JobDefinition", "UnresolvedAssetJobDefinition", "define_asset_job"]
 
 
 def _config_dict(config: Any) -> dict[str, Any]:
-    if config is None:
-        return {}
-    to_dict = getattr(config, "to_config_dict", None)
-    if to_dict is not None:
-        return dict(to_dict())
-    if isinstance(config, Mapping):
-        return dict(config)
-    msg = f"Job config must be a dict or a RunConfig, got {type(config).__name__}."
-    raise DefinitionError(msg)
+    """A job's default config as a dict (a ``ConfigMapping`` is kept aside by the caller)."""
+    from weir._config.config_mapping import run_config_to_dict
+
+    return run_config_to_dict(config)
+
+
+def split_job_config(config: Any) -> tuple[dict[str, Any], Any]:
+    """``(default run config, config mapping or None)`` from a job's ``config=`` argument."""
+    if config is not None and hasattr(config, "resolve_from_unvalidated_config"):
+        return {}, config
+    return _config_dict(config), None
+
+
+def launch_config(defaults: dict[str, Any], mapping: Any, run_config: Any) -> dict[str, Any]:
+    """The run config a launch uses: the mapping applied to what was given, or the given config
+    merged over the job's defaults."""
+    from weir._config.config_mapping import merge_run_config, run_config_to_dict
+
+    given = run_config_to_dict(run_config)
+    if mapping is not None:
+        return run_config_to_dict(mapping.resolve_from_unvalidated_config(given))
+    return merge_run_config(defaults, given)
+
+
+def check_resource_config(
+    job_name: str, resources: dict[str, Any], config: dict[str, Any], required: Any
+) -> None:
+    """Validate the ``resources`` part of run config before any step runs (every problem at once)."""
+    from weir._config._evaluate import format_problems
+    from weir._config.validate import validate_resource_config
+    from weir.errors import ConfigError
+
+    problems = validate_resource_config(resources, config.get("resources"), required_keys=required)
+    if problems:
+        raise ConfigError(
+            format_problems(f"Error in config for job {job_name}", problems), problems
+        )
 
 
 def default_io_manager(kind: str) -> Any:
@@ -65,7 +93,7 @@ class JobDefinition:
         self._check_keys = frozenset(check_keys)
         self._resource_defs = dict(resource_defs or {})
         self.executor_def = executor_def
-        self._config = _config_dict(config)
+        self._config, self._config_mapping = split_job_config(config)
         self.description = description
         self.tags = {k: v if isinstance(v, str) else _json(v) for k, v in (tags or {}).items()}
         self.run_tags = {
@@ -125,6 +153,8 @@ class JobDefinition:
         resources: dict[str, Any] = {}
         for ad in self._resolved.assets_defs:
             resources.update(ad.resource_defs)
+        for cd in self._resolved.check_defs:
+            resources.update(cd.resource_defs)
         resources.update(self._resource_defs)
         if extra:
             resources.update(extra)
@@ -151,25 +181,30 @@ class JobDefinition:
         from weir._instance.instance import Instance
 
         keys = self._asset_keys
+        checks = self._check_keys
         if asset_selection is not None:
             from weir._graph.selection import AssetSelection
 
-            wanted = set(
-                AssetSelection.from_coercible(list(asset_selection)).resolve(self._resolved.graph)
-            )
+            selection = AssetSelection.from_coercible(list(asset_selection))
+            wanted = set(selection.resolve(self._resolved.graph))
             outside = wanted - keys
             if outside:
                 msg = f"asset_selection includes {sorted(k.to_user_string() for k in outside)}, which are not in job {self.name!r}."
                 raise DefinitionError(msg)
             keys = frozenset(wanted)
+            checks = checks & frozenset(selection.resolve_checks(self._resolved.graph))
         if op_selection is not None:
             wanted_ops = set(op_selection)
             keys = frozenset(
                 k for k in keys if self._resolved.assets_def_by_key[k].node_name in wanted_ops
             )
-        config = _config_dict(run_config) if run_config is not None else dict(self._config)
-        plan = build_plan(self._resolved, keys, run_config=config)
+            checks = frozenset(
+                c for c in checks if _check_step_name(self._resolved, c) in wanted_ops
+            )
+        config = launch_config(self._config, self._config_mapping, run_config)
+        plan = build_plan(self._resolved, keys, run_config=config, check_keys=checks)
         all_resources = self._all_resources(resources)
+        check_resource_config(self.name, all_resources, config, plan.resource_keys)
         run_tags = {**self.run_tags, **(tags or {})}
         state = execute_plan(
             plan=plan,
@@ -182,11 +217,22 @@ class JobDefinition:
             run_id=run_id,
             partition_key=partition_key,
             raise_on_error=raise_on_error,
+            hook_defs=self.hook_defs,
+            op_retry_policy=self.op_retry_policy,
         )
         return ExecuteInProcessResult(state, self)
 
     def __repr__(self) -> str:
         return f"JobDefinition({self.name!r}, assets={len(self._asset_keys)})"
+
+
+def _check_step_name(resolved: ResolvedAssets, key: AssetCheckKey) -> str | None:
+    """The step that evaluates check ``key``: its own step, or the step of the asset declaring it."""
+    cd = resolved.check_def_by_key.get(key)
+    if cd is not None:
+        return str(cd.node_def.name)
+    ad = resolved.assets_def_by_key.get(key.asset_key)
+    return ad.node_name if ad is not None else None
 
 
 def _json(value: Any) -> str:

@@ -1,99 +1,132 @@
-"""Turning ``AssetCheckResult`` objects yielded by steps into ``ASSET_CHECK_EVALUATION`` events."""
+"""Turning ``AssetCheckResult`` objects from user code into ``ASSET_CHECK_EVALUATION`` events.
+
+A result names its check with ``asset_key``/``check_name``; either may be left out when the step
+evaluates only one matching check. Results for checks the step does not evaluate in this run are
+errors (Dagster's messages), so a typo in a check name cannot pass silently.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from weir._model.asset_checks import (
+    AssetCheckEvaluation,
+    AssetCheckEvaluationTargetMaterializationData,
+    AssetCheckResult,
+)
 from weir._model.asset_key import AssetCheckKey, AssetKey
-from weir._model.metadata import normalize_metadata
-from weir.errors import DefinitionError
+from weir.errors import InvariantViolationError
 
 if TYPE_CHECKING:
     from weir._execution.plan import Step
     from weir._execution.run_execution import RunState
 
-__all__ = ["AssetCheckEvaluation", "handle_check_result"]
+__all__ = ["AssetCheckEvaluation", "handle_check_result", "resolve_check_key"]
 
 
-class AssetCheckEvaluation:
-    """The recorded outcome of one asset check execution."""
-
-    __slots__ = (
-        "asset_key",
-        "blocking",
-        "check_name",
-        "description",
-        "metadata",
-        "partition",
-        "passed",
-        "severity",
-    )
-
-    def __init__(
-        self,
-        asset_key: AssetKey,
-        check_name: str,
-        passed: bool,
-        metadata: Any,
-        severity: Any,
-        description: str | None,
-        blocking: bool,
-        partition: str | None = None,
-    ) -> None:
-        self.asset_key = asset_key
-        self.check_name = check_name
-        self.passed = passed
-        self.metadata = metadata
-        self.severity = severity
-        self.description = description
-        self.blocking = blocking
-        self.partition = partition
-
-    @property
-    def asset_check_key(self) -> AssetCheckKey:
-        return AssetCheckKey(self.asset_key, self.check_name)
-
-    def __repr__(self) -> str:
-        return f"AssetCheckEvaluation({self.asset_key.to_user_string()}:{self.check_name}, passed={self.passed})"
-
-
-def handle_check_result(state: RunState, step: Step, result: Any) -> None:
-    ad = step.assets_def
-    specs = {c.key: c for c in ad.check_specs}
-    asset_key = getattr(result, "asset_key", None)
-    check_name = getattr(result, "check_name", None)
+def resolve_check_key(step_key: str, specs: Any, result: AssetCheckResult) -> Any:
+    """The spec (among ``specs``, the checks the step evaluates) that ``result`` reports on."""
+    if not specs:
+        msg = (
+            "Received unexpected AssetCheckResult. No AssetCheckSpecs were found for this step. "
+            "You may need to set `check_specs` on the asset decorator, or you may be emitting an "
+            "AssetCheckResult that isn't in the subset passed in `context.selected_asset_check_keys`."
+            f' (step "{step_key}")'
+        )
+        raise InvariantViolationError(msg)
+    asset_key = result.asset_key
     if asset_key is None:
-        candidates = [k for k in specs if check_name is None or k.name == check_name]
-        if len(candidates) != 1:
-            msg = f'Step "{step.key}" yielded an AssetCheckResult without asset_key/check_name that matches {len(candidates)} checks; set check_name=.'
-            raise DefinitionError(msg)
-        asset_key, check_name = candidates[0].asset_key, candidates[0].name
-    asset_key = AssetKey.from_coercible(asset_key)
-    if check_name is None:
-        candidates = [k for k in specs if k.asset_key == asset_key]
-        if len(candidates) != 1:
-            msg = f'Step "{step.key}" yielded an AssetCheckResult for {asset_key.to_user_string()!r} without check_name; set check_name=.'
-            raise DefinitionError(msg)
-        check_name = candidates[0].name
-    key = AssetCheckKey(asset_key, check_name)
-    spec = specs.get(key)
-    if spec is None:
-        msg = f'Step "{step.key}" yielded a result for check {key.to_user_string()!r}, which it does not declare (declared: {sorted(k.to_user_string() for k in specs)}).'
-        raise DefinitionError(msg)
+        targets = sorted({s.asset_key for s in specs})
+        if len(targets) != 1:
+            names = [k.to_user_string() for k in targets]
+            msg = (
+                "AssetCheckResult didn't specify an asset key, but there are multiple assets to choose "
+                f'from: {names}. Set asset_key= on the result (step "{step_key}").'
+            )
+            raise InvariantViolationError(msg)
+        asset_key = targets[0]
+    for_asset = [s for s in specs if s.asset_key == asset_key]
+    if not for_asset:
+        targeted = sorted({s.asset_key.to_user_string() for s in specs})
+        msg = (
+            f"Received unexpected AssetCheckResult. It targets asset '{asset_key.to_user_string()}' which is "
+            f"not targeted by any of the checks currently being evaluated. Targeted assets: {targeted}."
+        )
+        raise InvariantViolationError(msg)
+    name = result.check_name
+    if name is None:
+        if len(for_asset) != 1:
+            msg = (
+                "AssetCheckResult result didn't specify a check name, but there are multiple checks to "
+                f"choose from for the this asset key: {sorted(s.name for s in for_asset)}. Set check_name= "
+                f'on the result (step "{step_key}").'
+            )
+            raise InvariantViolationError(msg)
+        return for_asset[0]
+    for spec in for_asset:
+        if spec.name == name:
+            return spec
+    msg = (
+        f"No checks currently being evaluated target asset '{asset_key.to_user_string()}' and have name "
+        f"'{name}'. Checks being evaluated for this asset: {set(s.name for s in for_asset)}"
+    )
+    raise InvariantViolationError(msg)
+
+
+def _target_materialization(
+    state: RunState, asset_key: AssetKey
+) -> AssetCheckEvaluationTargetMaterializationData | None:
+    """The materialization the check evaluated: this run's, else the latest stored one."""
+    at = state.materialized_at.get(asset_key)
+    if at is not None:
+        return AssetCheckEvaluationTargetMaterializationData(None, state.run.run_id, at)
+    cache = state.earlier_materializations
+    if asset_key not in cache:
+        cache[asset_key] = _latest_stored_materialization(state.instance, asset_key)
+    return cache[asset_key]
+
+
+def _latest_stored_materialization(
+    instance: Any, asset_key: AssetKey
+) -> AssetCheckEvaluationTargetMaterializationData | None:
+    get_runs = getattr(instance, "get_runs", None)
+    all_logs = getattr(instance, "all_logs", None)
+    if get_runs is None or all_logs is None:
+        return None
+    for run in get_runs():  # newest first
+        for event in reversed(all_logs(run.run_id)):
+            if event.event_type_value == "ASSET_MATERIALIZATION" and event.asset_key == asset_key:
+                return AssetCheckEvaluationTargetMaterializationData(None, run.run_id, None)
+    return None
+
+
+def handle_check_result(
+    state: RunState, step: Step, result: AssetCheckResult
+) -> AssetCheckEvaluation:
+    """Record ``result`` as an ``ASSET_CHECK_EVALUATION`` event of ``step`` and return the evaluation."""
+    spec = resolve_check_key(step.key, step.check_specs, result)
+    done = state.evaluated_checks.setdefault(step.key, {})
+    key: AssetCheckKey = spec.key
+    if key in done:
+        msg = f'Step "{step.key}" returned more than one AssetCheckResult for check {key.to_user_string()!r}.'
+        raise InvariantViolationError(msg)
     evaluation = AssetCheckEvaluation(
-        asset_key,
-        check_name,
-        bool(result.passed),
-        normalize_metadata(getattr(result, "metadata", None) or {}),
-        getattr(result, "severity", None),
-        getattr(result, "description", None),
-        bool(getattr(spec, "blocking", False)),
+        spec.asset_key,
+        spec.name,
+        result.passed,
+        result.metadata,
+        _target_materialization(state, spec.asset_key),
+        result.severity,
+        result.description,
+        spec.blocking,
         state.partition_key,
     )
+    done[key] = evaluation
     outcome = "passed" if evaluation.passed else "failed"
     state.emit(
         "ASSET_CHECK_EVALUATION",
         step.key,
-        f"Asset check '{check_name}' on '{asset_key.to_user_string()}' {outcome}.",
+        f"Asset check '{spec.name}' on '{spec.asset_key.to_user_string()}' {outcome}.",
         evaluation,
     )
+    return evaluation

@@ -51,15 +51,19 @@ def _run(
     graph = resolved.graph
     if selection is None:
         keys = {k for ad in resolved.assets_defs if ad.is_executable for k in ad.keys}
+        check_keys = set(graph.asset_check_keys)
     else:
         from weir._graph.selection import AssetSelection
 
-        keys = set(AssetSelection.from_coercible(selection).resolve(graph))
+        sel = AssetSelection.from_coercible(selection)
+        keys = set(sel.resolve(graph))
         keys = {k for k in keys if k in graph.materializable_asset_keys}
+        check_keys = set(sel.resolve_checks(graph))
     job = JobDefinition(
         name=EPHEMERAL_JOB_NAME,
         resolved=resolved,
         asset_keys=keys,
+        check_keys=check_keys,
         resource_defs=resources,
         default_io_manager_kind=default_io,
     )

@@ -14,14 +14,16 @@ from weir._execution.events import (
     DagsterEvent,
     HandledOutputData,
     LoadedInputData,
-    StepInputData,
-    StepOutputData,
-    TypeCheckData,
 )
 from weir._execution.op_graph import OpNode
 from weir._execution.run import DagsterRun, DagsterRunStatus
-from weir._execution.step_execution import OutputRecord, StepFailed, failure_data
-from weir._execution.types import display_name, type_check
+from weir._execution.step_execution import (
+    OutputRecord,
+    StepFailed,
+    check_input,
+    check_output,
+    failure_data,
+)
 from weir._io.contexts import InputContext, OutputContext
 from weir._model.asset_in_out import NO_TYPE
 from weir._model.results import AssetMaterialization, AssetObservation, DynamicOutput, Output
@@ -65,6 +67,8 @@ class OpRunState:
         # (handle, output) -> emitted mapping keys in order (dynamic outputs and mapped ops)
         self.mapping_keys: dict[tuple[str, str], list[str]] = {}
         self.emitted: dict[str, set[str]] = {}  # step key -> output names emitted
+        self.hook_defs: frozenset[Any] = frozenset()
+        self.op_retry_policy: Any = None
 
     def emit(
         self, event_type_value: str, step_key: str | None, message: str, data: Any = None
@@ -162,30 +166,7 @@ def _input_values(
                 raise StepFailed(DefinitionError(msg), None, "FRAMEWORK")
         if _is_nothing(input_def.dagster_type):
             continue
-        ann = input_def.dagster_type
-        ok, description = type_check(ann, value)
-        tname = display_name(ann)
-        if not ok:
-            state.emit(
-                "STEP_INPUT",
-                step_key,
-                f'Got input "{name}" of type "{tname}". (Type check failed).',
-                StepInputData(name, TypeCheckData(False, name, description)),
-            )
-            raise StepFailed(
-                TypeCheckError(
-                    f'Type check failed for step input "{name}" - expected type "{tname}". Description: {description}',
-                    dagster_type=ann,
-                ),
-                None,
-                "TYPE_CHECK",
-            )
-        state.emit(
-            "STEP_INPUT",
-            step_key,
-            f'Got input "{name}" of type "{tname}". (Type check passed).',
-            StepInputData(name, TypeCheckData(True, name)),
-        )
+        check_input(state, step_key, name, input_def.dagster_type, value)
         values[name] = value
     return values
 
@@ -257,29 +238,9 @@ def _handle_output(
         if mapping_key not in state.mapping_keys[(node.handle, name)]:
             state.mapping_keys[(node.handle, name)].append(mapping_key)
     ann = out_def.dagster_type
-    tname = display_name(ann)
     value = item.value
     if ann is not None:
-        ok, description = type_check(ann, value)
-        if not ok:
-            state.emit(
-                "STEP_OUTPUT",
-                step_key,
-                f'Yielded output "{name}" of type "{tname}". Warning! Type check failed.',
-                StepOutputData(
-                    step_key, name, dynamic_key, TypeCheckData(False, name, description)
-                ),
-            )
-            raise TypeCheckError(
-                f'Type check failed for step output "{name}" - expected type "{tname}". Description: {description}',
-                dagster_type=ann,
-            )
-    state.emit(
-        "STEP_OUTPUT",
-        step_key,
-        f'Yielded output "{name}"{f" (mapping key {dynamic_key})" if dynamic_key else ""} of type "{tname}". (Type check passed).',
-        StepOutputData(step_key, name, dynamic_key, TypeCheckData(True, name)),
-    )
+        check_output(state, step_key, name, dynamic_key, ann, value)
     out_ctx = OutputContext(
         step_key=step_key,
         name=name,
@@ -316,10 +277,19 @@ def _handle_output(
     )
 
 
-def _execute_one(state: OpRunState, node: OpNode, mapping_key: str | None) -> None:
+def _execute_one(
+    state: OpRunState, node: OpNode, mapping_key: str | None, attempt: int = 0
+) -> None:
     step_key = _step_key(node.handle, mapping_key)
     start = time.perf_counter()
-    state.emit("STEP_START", step_key, f'Started execution of step "{step_key}".')
+    if attempt:
+        state.emit(
+            "STEP_RESTARTED",
+            step_key,
+            f'Started re-execution (attempt # {attempt + 1}) of step "{step_key}".',
+        )
+    else:
+        state.emit("STEP_START", step_key, f'Started execution of step "{step_key}".')
     inputs = _input_values(state, node, step_key, mapping_key)
     info = node.op_def.fn_info
     fn = node.op_def.compute_fn
@@ -333,6 +303,7 @@ def _execute_one(state: OpRunState, node: OpNode, mapping_key: str | None) -> No
         resources=state.resources,
         config=state.node_config.get(node.handle),
         instance=state.instance,
+        retry_number=attempt,
     )
     kwargs = dict(inputs)
     if info.config_param is not None:
@@ -432,26 +403,107 @@ def run_op_nodes(
             continue
         keys = _mapping_keys_for(state, node, by_handle)
         for mapping_key in keys if keys is not None else [None]:
-            try:
-                _execute_one(state, node, mapping_key)
-            except StepFailed as failure:
-                step_key = _step_key(node.handle, mapping_key)
+            error = _run_with_retries(state, node, mapping_key)
+            if error is not None:
                 blocked.add(node.handle)
-                failed.append(step_key)
-                state.emit(
-                    "STEP_FAILURE",
-                    step_key,
-                    f'Execution of step "{step_key}" failed.',
-                    failure_data(failure.error, failure.user_error, failure.source),
-                )
+                failed.append(_step_key(node.handle, mapping_key))
                 if raise_on_error:
-                    error = (
-                        failure.user_error
-                        if failure.source == "USER_CODE" and failure.user_error is not None
-                        else failure.error
-                    )
                     return failed, error
     return failed, None
+
+
+def _run_with_retries(
+    state: OpRunState, node: OpNode, mapping_key: str | None
+) -> BaseException | None:
+    """Run one op step with its retry policy (or the job's) and hooks; the error to raise, if it failed.
+
+    Retries of op steps wait in place (the asset engine runs other steps meanwhile)."""
+    from weir._model.retry import MaxRetriesExceededError, RetryRequested, retry_request_for
+
+    step_key = _step_key(node.handle, mapping_key)
+    policy = node.retry_policy or node.op_def.retry_policy or state.op_retry_policy
+    attempt = 0
+    while True:
+        first_event = len(state.events)
+        try:
+            _execute_one(state, node, mapping_key, attempt)
+        except StepFailed as failure:
+            user_error = failure.user_error
+            request = None
+            if policy is not None or isinstance(user_error, RetryRequested):
+                request = retry_request_for(user_error, failure.source, policy, attempt)
+            if request is not None and attempt < request.max_retries:
+                wait = float(request.seconds_to_wait or 0)
+                state.emit(
+                    "STEP_UP_FOR_RETRY",
+                    step_key,
+                    f'Execution of step "{step_key}" failed and has requested a retry{f" in {wait} seconds" if wait else ""}.',
+                )
+                _hooks(state, node, step_key, state.events[first_event:], user_error)
+                if wait:
+                    time.sleep(wait)
+                attempt += 1
+                continue
+            state.emit(
+                "STEP_FAILURE",
+                step_key,
+                f'Execution of step "{step_key}" failed.',
+                failure_data(failure.error, user_error, failure.source),
+            )
+            _hooks(state, node, step_key, state.events[first_event:], user_error or failure.error)
+            if request is not None:  # retries exhausted
+                error = MaxRetriesExceededError(
+                    f'Exceeded max_retries of {request.max_retries} for step "{step_key}"; the last attempt failed with {type(user_error).__name__}: {user_error}',
+                    step_key=step_key,
+                    max_retries=request.max_retries,
+                    user_exception=user_error,
+                )
+                error.__cause__ = user_error
+                return error
+            return (
+                user_error
+                if failure.source == "USER_CODE" and user_error is not None
+                else failure.error
+            )
+        _hooks(state, node, step_key, state.events[first_event:], None)
+        return None
+
+
+def _hooks(
+    state: OpRunState,
+    node: OpNode,
+    step_key: str,
+    step_events: list[DagsterEvent],
+    op_exception: BaseException | None,
+) -> None:
+    if not node.hook_defs and not state.hook_defs:
+        return
+    from weir._model.hooks import HookContext, sorted_hooks, trigger_hooks
+
+    def make_context(hook: Any) -> HookContext:
+        return HookContext(
+            hook_def=hook,
+            step_key=step_key,
+            op=node.op_def,
+            op_config=state.node_config.get(node.handle),
+            op_exception=op_exception,
+            op_output_values={},
+            resources=state.resources,
+            instance=state.instance,
+            run_id=state.run.run_id,
+            job_name=state.job_name,
+        )
+
+    def emit(event_type_value: str, message: str, data: Any) -> None:
+        state.emit(event_type_value, step_key, message, data)
+
+    trigger_hooks(
+        sorted_hooks(node.hook_defs, state.hook_defs),
+        step_events,
+        make_context,
+        emit,
+        node.op_def.name,
+    )
 
 
 def finish_run(state: OpRunState, failed: list[str], start: float) -> None:

@@ -7,7 +7,13 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from weir._execution.asset_job import JobDefinition, _config_dict, _json
+from weir._execution.asset_job import (
+    JobDefinition,
+    _json,
+    check_resource_config,
+    launch_config,
+    split_job_config,
+)
 from weir._execution.op_execution import OpRunState, finish_run, run_op_nodes
 from weir._execution.op_graph import OpNode, flatten_graph
 from weir._execution.result import ExecuteInProcessResult
@@ -71,8 +77,7 @@ class OpJobDefinition(JobDefinition):
         self.description = description
         self._resource_defs = dict(resource_defs or {})
         self.executor_def = executor_def
-        self._config_mapping = config if hasattr(config, "config_fn") else None
-        self._config = {} if self._config_mapping is not None else _config_dict(config)
+        self._config, self._config_mapping = split_job_config(config)
         self.tags = {k: v if isinstance(v, str) else _json(v) for k, v in (tags or {}).items()}
         self.run_tags = {
             k: v if isinstance(v, str) else _json(v)
@@ -139,17 +144,13 @@ class OpJobDefinition(JobDefinition):
         for node in nodes:
             raw = _nested_get(ops_config, node.handle)
             cfg = raw.get("config") if isinstance(raw, Mapping) else None
-            info = node.op_def.fn_info
-            if info is not None and info.config_cls is not None:
-                from weir._config.config import resolve_config_param
+            from weir._config.validate import resolve_op_config
 
-                path = "root:ops:" + ":ops:".join(node.handle.split(".")) + ":config"
-                try:
-                    result[node.handle] = resolve_config_param(info.config_cls, cfg, path=path)
-                except ConfigError as exc:
-                    errors.extend(str(e) for e in (exc.errors or [str(exc)]))
-            else:
-                result[node.handle] = cfg
+            path = "root:ops:" + ":ops:".join(node.handle.split(".")) + ":config"
+            try:
+                result[node.handle] = resolve_op_config(node.op_def, cfg, path=path)
+            except ConfigError as exc:
+                errors.extend(str(e) for e in (exc.errors or [str(exc)]))
         if errors:
             numbered = "\n".join(f"    Error {i}: {e}" for i, e in enumerate(errors, 1))
             raise ConfigError(
@@ -171,16 +172,11 @@ class OpJobDefinition(JobDefinition):
         resources: Mapping[str, Any] | None = None,
     ) -> OpJobResult:
         """Run the job's ops in this process, in dependency order; outputs stay in memory by default."""
-        from weir._config.resources import initialize_resources
+        from weir._config.resources import MissingResourceError, initialize_resources
         from weir._execution.run_execution import make_run_id
         from weir._instance.instance import Instance
 
-        config = _config_dict(run_config) if run_config is not None else dict(self._config)
-        if self._config_mapping is not None:
-            config = {
-                **config,
-                **_config_dict(self._config_mapping.config_fn(config.get("config", config))),
-            }
+        config = launch_config(self._config, self._config_mapping, run_config)
         nodes = self._select(op_selection)
         node_config = self._node_config(nodes, config)
         all_resources = self._resources_for(resources)
@@ -192,7 +188,8 @@ class OpJobDefinition(JobDefinition):
         missing = sorted(keys - set(all_resources))
         if missing:
             msg = f"resource with key {missing[0]!r} required by job {self.name!r} was not provided. Provided: {sorted(all_resources)}."
-            raise ResourceError(msg)
+            raise MissingResourceError(msg)
+        check_resource_config(self.name, all_resources, config, keys)
         instance = instance if instance is not None else Instance.ephemeral()
         run = DagsterRun(
             run_id=run_id or make_run_id(),
@@ -211,6 +208,8 @@ class OpJobDefinition(JobDefinition):
             run_config=config,
             input_values={**self.input_values, **(input_values or {})},
         )
+        state.hook_defs = self.hook_defs
+        state.op_retry_policy = self.op_retry_policy
         start = time.perf_counter()
         state.emit("PIPELINE_START", None, f'Started execution of run for "{self.name}".')
         state.emit("ENGINE_EVENT", None, f"Executing steps in process (pid: {os.getpid()})")

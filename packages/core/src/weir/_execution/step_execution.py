@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from weir._execution.check_results import handle_check_result
 from weir._execution.context import AssetExecutionContext
 from weir._execution.events import (
     AssetObservationData,
@@ -23,8 +24,9 @@ from weir._execution.events import (
     StepOutputData,
     TypeCheckData,
 )
-from weir._execution.types import display_name, type_check
+from weir._execution.types import display_name, run_type_check
 from weir._io.contexts import InputContext, OutputContext
+from weir._model.asset_checks import AssetCheckFailedError, AssetCheckResult
 from weir._model.asset_key import AssetKey
 from weir._model.metadata import normalize_metadata
 from weir._model.results import AssetMaterialization, AssetObservation, MaterializeResult, Output
@@ -72,12 +74,72 @@ class StepFailed(Exception):
         self.source = source
 
 
+def _run_check(step_key: str, what: str, ann: Any, value: Any) -> tuple[Any, str]:
+    """Run the type check of ``ann`` on ``value``; a check function that raises fails the step."""
+    try:
+        check = run_type_check(ann, value, label=f'{what} of step "{step_key}"')
+    except WeirError as exc:
+        raise StepFailed(exc, exc, "TYPE_CHECK") from exc
+    return check, display_name(ann)
+
+
+def check_input(state: Any, step_key: str, name: str, ann: Any, value: Any) -> None:
+    """Type-check an input and emit ``STEP_INPUT`` (Dagster's messages); raise ``StepFailed`` on failure."""
+    check, tname = _run_check(step_key, f'input "{name}"', ann, value)
+    data = StepInputData(
+        name, TypeCheckData(check.success, name, check.description, check.metadata)
+    )
+    if not check.success:
+        state.emit(
+            "STEP_INPUT",
+            step_key,
+            f'Got input "{name}" of type "{tname}". (Type check failed).',
+            data,
+        )
+        message = f'Type check failed for step input "{name}" - expected type "{tname}". Description: {check.description}'
+        raise StepFailed(
+            TypeCheckError(message, metadata=check.metadata, dagster_type=ann), None, "TYPE_CHECK"
+        )
+    state.emit(
+        "STEP_INPUT", step_key, f'Got input "{name}" of type "{tname}". (Type check passed).', data
+    )
+
+
+def check_output(
+    state: Any, step_key: str, name: str, mapping_key: str | None, ann: Any, value: Any
+) -> None:
+    """Type-check an output and emit ``STEP_OUTPUT``; raise ``TypeCheckError`` on failure."""
+    check, tname = _run_check(step_key, f'output "{name}"', ann, value)
+    data = StepOutputData(
+        step_key,
+        name,
+        mapping_key,
+        TypeCheckData(check.success, name, check.description, check.metadata),
+    )
+    if not check.success:
+        state.emit(
+            "STEP_OUTPUT",
+            step_key,
+            f'Yielded output "{name}" of type "{tname}". Warning! Type check failed.',
+            data,
+        )
+        message = f'Type check failed for step output "{name}" - expected type "{tname}". Description: {check.description}'
+        raise TypeCheckError(message, metadata=check.metadata, dagster_type=ann)
+    suffix = f" (mapping key {mapping_key})" if mapping_key else ""
+    state.emit(
+        "STEP_OUTPUT",
+        step_key,
+        f'Yielded output "{name}"{suffix} of type "{tname}". (Type check passed).',
+        data,
+    )
+
+
 def _output_context(
     state: RunState, step: Step, output_name: str, asset_key: AssetKey | None
 ) -> OutputContext:
-    ad = step.assets_def
-    out_def = ad.node_def.outs[output_name]
-    spec = ad.specs_by_key.get(asset_key) if asset_key is not None else None
+    node = step.node_def
+    out_def = node.outs[output_name]
+    spec = step.assets_def.specs_by_key.get(asset_key) if asset_key is not None else None
     return OutputContext(
         step_key=step.key,
         name=output_name,
@@ -87,7 +149,7 @@ def _output_context(
         dagster_type=out_def.dagster_type,
         log=None,
         resources=state.resources,
-        op_def=ad.node_def,
+        op_def=node,
         asset_key=asset_key,
         asset_spec=spec,
         partition_key=state.partition_key,
@@ -126,13 +188,15 @@ def _load_inputs(state: RunState, step: Step) -> dict[str, Any]:
             record = state.output_records[(inp.upstream_step, inp.upstream_output or "result")]
             upstream_ctx = record.context
             manager_key = inp.input_def.input_manager_key or record.io_manager_key
-        else:
+        elif inp.asset_key is not None:
             upstream_ctx = _unselected_upstream_context(state, inp.asset_key)
+        else:
+            upstream_ctx = None
         manager = state.resources.get(manager_key)
         ctx = InputContext(
             name=inp.name,
             job_name=state.job_name,
-            op_def=step.assets_def.node_def,
+            op_def=step.node_def,
             definition_metadata=inp.input_def.metadata,
             metadata=inp.input_def.metadata,
             upstream_output=upstream_ctx,
@@ -145,11 +209,14 @@ def _load_inputs(state: RunState, step: Step) -> dict[str, Any]:
         try:
             value = manager.load_input(ctx)
         except Exception as exc:
+            what = (
+                f" (asset {inp.asset_key.to_user_string()!r})" if inp.asset_key is not None else ""
+            )
             msg = (
-                f'Error loading input "{inp.name}" (asset {inp.asset_key.to_user_string()!r}) of step "{step.key}" '
+                f'Error loading input "{inp.name}"{what} of step "{step.key}" '
                 f'with IO manager "{manager_key}": {type(exc).__name__}: {exc}'
             )
-            if inp.upstream_step is None:
+            if inp.upstream_step is None and inp.asset_key is not None:
                 msg += (
                     f". The upstream asset was not part of this run, so weir loaded what an earlier run stored; "
                     f"materialize {inp.asset_key.to_user_string()!r} first (or include it in the selection)."
@@ -166,24 +233,7 @@ def _load_inputs(state: RunState, step: Step) -> dict[str, Any]:
             f'Loaded input "{inp.name}" using input manager "{manager_key}"{source}',
             LoadedInputData(inp.name, manager_key, inp.upstream_output, inp.upstream_step),
         )
-        ann = inp.input_def.dagster_type
-        ok, description = type_check(ann, value)
-        tname = display_name(ann)
-        if not ok:
-            message = f'Type check failed for step input "{inp.name}" - expected type "{tname}". Description: {description}'
-            state.emit(
-                "STEP_INPUT",
-                step.key,
-                f'Got input "{inp.name}" of type "{tname}". (Type check failed).',
-                StepInputData(inp.name, TypeCheckData(False, inp.name, description)),
-            )
-            raise StepFailed(TypeCheckError(message, dagster_type=ann), None, "TYPE_CHECK")
-        state.emit(
-            "STEP_INPUT",
-            step.key,
-            f'Got input "{inp.name}" of type "{tname}". (Type check passed).',
-            StepInputData(inp.name, TypeCheckData(True, inp.name)),
-        )
+        check_input(state, step.key, inp.name, inp.input_def.dagster_type, value)
         values[inp.name] = value
     return values
 
@@ -191,7 +241,7 @@ def _load_inputs(state: RunState, step: Step) -> dict[str, Any]:
 def _invoke(
     state: RunState, step: Step, context: AssetExecutionContext, inputs: dict[str, Any]
 ) -> Any:
-    node = step.assets_def.node_def
+    node = step.node_def
     info = node.fn_info
     assert info is not None and node.compute_fn is not None
     kwargs: dict[str, Any] = dict(inputs)
@@ -206,7 +256,7 @@ def _invoke(
 
 def _iter_results(raw: Any, step: Step) -> Iterator[Any]:
     """Normalise what user code returned into a stream of result objects."""
-    node = step.assets_def.node_def
+    node = step.node_def
     if inspect.isgenerator(raw):
         yield from raw
         return
@@ -214,8 +264,16 @@ def _iter_results(raw: Any, step: Step) -> Iterator[Any]:
         import asyncio
 
         raw = asyncio.run(raw)
-    if isinstance(raw, (Output, MaterializeResult, AssetMaterialization, AssetObservation)):
+    if isinstance(
+        raw, (Output, MaterializeResult, AssetMaterialization, AssetObservation, AssetCheckResult)
+    ):
         yield raw
+        return
+    if step.kind == "check":
+        if isinstance(raw, (list, tuple)):
+            yield from raw
+        elif raw is not None:
+            yield raw
         return
     outs = node.outs
     if raw is None and all(o.dagster_type is None for o in outs.values()):
@@ -252,7 +310,7 @@ def _materialize_output(
     emitted: set[str],
 ) -> None:
     ad = step.assets_def
-    node = ad.node_def
+    node = step.node_def
     out_def = node.outs.get(output_name)
     if out_def is None:
         msg = f'Step "{step.key}" returned an output named "{output_name}", but it only has outputs {list(node.outs)}.'
@@ -270,26 +328,15 @@ def _materialize_output(
         raise DefinitionError(msg)
     ann = out_def.dagster_type
     has_value = value is not _NO_VALUE
-    tname = display_name(ann) if has_value else "Nothing"
     if has_value and ann is not None:
-        ok, description = type_check(ann, value)
-        if not ok:
-            state.emit(
-                "STEP_OUTPUT",
-                step.key,
-                f'Yielded output "{output_name}" of type "{tname}". Warning! Type check failed.',
-                StepOutputData(
-                    step.key, output_name, None, TypeCheckData(False, output_name, description)
-                ),
-            )
-            message = f'Type check failed for step output "{output_name}" - expected type "{tname}". Description: {description}'
-            raise TypeCheckError(message, dagster_type=ann)
-    state.emit(
-        "STEP_OUTPUT",
-        step.key,
-        f'Yielded output "{output_name}" of type "{tname}". (Type check passed).',
-        StepOutputData(step.key, output_name, None, TypeCheckData(True, output_name)),
-    )
+        check_output(state, step.key, output_name, None, ann, value)
+    else:
+        state.emit(
+            "STEP_OUTPUT",
+            step.key,
+            f'Yielded output "{output_name}" of type "Nothing". (Type check passed).',
+            StepOutputData(step.key, output_name, None, TypeCheckData(True, output_name)),
+        )
     out_ctx = _output_context(state, step, output_name, asset_key)
     stored = False
     io_metadata: dict[str, Any] = {}
@@ -317,7 +364,11 @@ def _materialize_output(
     state.output_records[(step.key, output_name)] = OutputRecord(
         asset_key, out_def.io_manager_key, out_ctx, stored
     )
+    captured = state.output_values
+    if captured is not None and has_value:
+        captured[output_name] = value
     if asset_key is not None:
+        state.materialized_at[asset_key] = time.time()
         md = dict(metadata or {})
         extra = context._added_output_metadata.get(output_name)
         if extra:
@@ -372,8 +423,10 @@ def _emit_logged(state: RunState, step: Step, event: Any) -> None:
         state.emit("STEP_EXPECTATION_RESULT", step.key, str(event), event)
 
 
-def node_output_is_nothing(ad: Any, output_name: str) -> bool:
-    out_def = ad.node_def.outs.get(output_name)
+def node_output_is_nothing(node: Any, output_name: str) -> bool:
+    """Whether ``output_name`` of ``node`` (an op, or anything with ``node_def``) is typed Nothing."""
+    node = getattr(node, "node_def", node)
+    out_def = node.outs.get(output_name)
     return out_def is not None and out_def.dagster_type is None
 
 
@@ -381,9 +434,25 @@ def _handle_result_item(
     state: RunState, step: Step, context: AssetExecutionContext, item: Any, emitted: set[str]
 ) -> None:
     ad = step.assets_def
+    if isinstance(item, AssetCheckResult):
+        evaluation = handle_check_result(state, step, item)
+        if step.kind != "check" and evaluation.is_blocking_failure:
+            msg = (
+                f"Blocking check '{evaluation.check_name}' for asset "
+                f"'{evaluation.asset_key.to_user_string()}' failed with ERROR severity."
+            )
+            raise AssetCheckFailedError(msg)
+        return
+    if step.kind == "check":
+        msg = (
+            f'Asset check step "{step.key}" returned or yielded {item!r} (a {type(item).__name__}); an '
+            "@asset_check function must return an AssetCheckResult, and a @multi_asset_check must yield "
+            "one AssetCheckResult per check."
+        )
+        raise DefinitionError(msg)
     if isinstance(item, Output):
         value = item.value
-        if value is not _NO_VALUE and node_output_is_nothing(ad, item.output_name):
+        if value is not _NO_VALUE and node_output_is_nothing(step.node_def, item.output_name):
             value = _NO_VALUE
         _materialize_output(
             state,
@@ -419,11 +488,9 @@ def _handle_result_item(
             emitted,
         )
         for check_result in item.check_results or ():
-            state.handle_check_result(step, check_result)
+            _handle_result_item(state, step, context, check_result, emitted)
     elif isinstance(item, (AssetMaterialization, AssetObservation)):
         _emit_logged(state, step, item)
-    elif hasattr(item, "passed") and hasattr(item, "check_name"):
-        state.handle_check_result(step, item)
     else:
         msg = (
             f'Step "{step.key}" yielded {item!r} (a {type(item).__name__}); a step may yield Output, MaterializeResult, '
@@ -432,12 +499,58 @@ def _handle_result_item(
         raise DefinitionError(msg)
 
 
-def execute_step(state: RunState, step: Step) -> set[str]:
-    """Run ``step``; return the names of the outputs it emitted. Raises ``StepFailed``."""
+def _check_missing_check_results(state: RunState, step: Step) -> None:
+    """Every check this step evaluates must have produced a result (unless the step can subset)."""
+    if not step.check_specs or getattr(step.assets_def, "can_subset", False):
+        return
+    done = state.evaluated_checks.get(step.key, ())
+    for spec in step.check_specs:
+        if spec.key not in done:
+            output = f"{spec.asset_key.to_python_identifier()}_{spec.name}"
+            msg = (
+                f'Core compute for op "{step.node_def.name}" did not return an output for non-optional output '
+                f'"{output}": it returned no AssetCheckResult for check {spec.key.to_user_string()!r}.'
+            )
+            raise InvariantViolationError(msg)
+
+
+def _blocking_failures(state: RunState, step: Step) -> AssetCheckFailedError | None:
+    failed = [e for e in state.evaluated_checks.get(step.key, {}).values() if e.is_blocking_failure]
+    if not failed:
+        return None
+    lines = "\n".join(f"{e.asset_key.to_user_string()}: {e.check_name}" for e in failed)
+    plural = "s" if len(failed) > 1 else ""
+    return AssetCheckFailedError(
+        f"{len(failed)} blocking asset check{plural} failed with ERROR severity:\n{lines}"
+    )
+
+
+def execute_step(state: RunState, step: Step, attempt: int = 0) -> set[str]:
+    """Run one attempt of ``step``; return the names of the outputs it emitted.
+
+    ``attempt`` is the retry number (0 for the first attempt; later attempts start with
+    ``STEP_RESTARTED`` instead of ``STEP_START``). Raises ``StepFailed``.
+    """
     start = time.perf_counter()
-    state.emit("STEP_START", step.key, f'Started execution of step "{step.key}".')
+    if attempt:
+        state.emit(
+            "STEP_RESTARTED",
+            step.key,
+            f'Started re-execution (attempt # {attempt + 1}) of step "{step.key}".',
+        )
+    else:
+        state.emit("STEP_START", step.key, f'Started execution of step "{step.key}".')
     ad = step.assets_def
-    context = AssetExecutionContext(
+    if step.check_specs:
+        state.evaluated_checks.pop(step.key, None)  # results of an earlier attempt do not count
+    context_cls: type[AssetExecutionContext] = AssetExecutionContext
+    extra: dict[str, Any] = {}
+    if step.kind == "check":
+        from weir._execution.check_context import AssetCheckExecutionContext
+
+        context_cls = AssetCheckExecutionContext  # type: ignore[assignment]
+        extra["check_specs"] = step.check_specs
+    context = context_cls(
         run=state.run,
         job_name=state.job_name,
         step_key=step.key,
@@ -446,7 +559,9 @@ def execute_step(state: RunState, step: Step) -> set[str]:
         resources=state.resources,
         config=step.config,
         instance=state.instance,
+        retry_number=attempt,
         partition_key=state.partition_key,
+        **extra,
     )
     emitted: set[str] = set()
     inputs = _load_inputs(state, step)
@@ -456,27 +571,43 @@ def execute_step(state: RunState, step: Step) -> set[str]:
             _handle_result_item(state, step, context, item, emitted)
     except StepFailed:
         raise
-    except (DefinitionError, InvariantViolationError, TypeCheckError) as exc:
+    except _FRAMEWORK_ERRORS as exc:
         raise StepFailed(exc, None, "FRAMEWORK") from exc
-    except WeirError as exc:
-        raise StepFailed(exc, exc, "USER_CODE") from exc
-    except Exception as exc:
+    except Exception as exc:  # the user's code raised (WeirErrors it raises count as its own)
         raise StepFailed(exc, exc, "USER_CODE") from exc
     for event in context._logged_events:
         _emit_logged(state, step, event)
-    node = ad.node_def
+    node = step.node_def
+    keys_by_output = ad.keys_by_output_name if ad is not None else {}
     for name, out_def in node.outs.items():
-        key = ad.keys_by_output_name.get(name)
+        key = keys_by_output.get(name)
         if name in emitted or (key is not None and key not in step.selected_keys):
             continue
         if out_def.is_required and out_def.dagster_type is not None:
             msg = f'Core compute for op "{step.key}" did not return an output for non-optional output "{name}"'
             raise StepFailed(InvariantViolationError(msg), None, "FRAMEWORK")
+    if step.check_specs:
+        try:
+            _check_missing_check_results(state, step)
+        except InvariantViolationError as exc:
+            raise StepFailed(exc, None, "FRAMEWORK") from None
+        if step.kind == "check":
+            blocked = _blocking_failures(state, step)
+            if blocked is not None:
+                raise StepFailed(blocked, None, "FRAMEWORK")
     elapsed = (time.perf_counter() - start) * 1000
     state.emit(
         "STEP_SUCCESS", step.key, f'Finished execution of step "{step.key}" in {elapsed:.2f}ms.'
     )
     return emitted
+
+
+_FRAMEWORK_ERRORS = (
+    DefinitionError,
+    InvariantViolationError,
+    TypeCheckError,
+    AssetCheckFailedError,
+)
 
 
 def failure_data(

@@ -11,12 +11,12 @@ import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from weir._graph.asset_graph import AssetGraph, AssetNode
+from weir._graph.asset_graph import AssetGraph, AssetNode, did_you_mean
 from weir._model.asset_key import AssetCheckKey, AssetKey
 from weir._model.asset_spec import AssetSpec
 from weir._model.assets_definition import AssetsDefinition
 from weir._model.source_asset import SourceAsset
-from weir.errors import DefinitionError, DuplicateKeyError, ResourceError
+from weir.errors import DefinitionError, DuplicateKeyError
 
 __all__ = ["ResolvedAssets", "describe_definition", "resolve_assets"]
 
@@ -114,6 +114,80 @@ def _resolve_key(
     return key
 
 
+def _split_checks(assets: Iterable[Any]) -> tuple[list[Any], list[Any]]:
+    """Asset checks passed among the assets (Dagster accepts that) are taken out and kept as checks."""
+    from weir._model.asset_checks_definition import AssetChecksDefinition
+
+    plain: list[Any] = []
+    checks: list[Any] = []
+    for obj in assets:
+        (checks if isinstance(obj, AssetChecksDefinition) else plain).append(obj)
+    return plain, checks
+
+
+def _validate_checks(
+    check_defs: Sequence[Any],
+    assets_defs: Sequence[AssetsDefinition],
+    owner: Mapping[AssetKey, Any],
+) -> list[Any]:
+    """Every check is a check definition with a unique key whose target and inputs are defined."""
+    if not check_defs:
+        return []
+    from weir._model.asset_checks_definition import AssetChecksDefinition
+
+    seen: dict[AssetCheckKey, Any] = {}
+    for ad in assets_defs:
+        for ck in ad.check_keys:
+            seen[ck] = ad
+    result: list[Any] = []
+    for index, cd in enumerate(check_defs):
+        if not isinstance(cd, AssetChecksDefinition):
+            hint = " Did you forget to decorate it with @asset_check?" if callable(cd) else ""
+            msg = (
+                f"asset_checks[{index}] is {cd!r} (a {type(cd).__name__}); expected a definition made by "
+                f"@asset_check or @multi_asset_check.{hint}"
+            )
+            raise DefinitionError(msg)
+        for spec in cd.check_specs:
+            other = seen.get(spec.key)
+            if other is not None and other is not cd:
+                msg = (
+                    f"Duplicate asset check key: {spec.key.to_user_string()!r} is defined by "
+                    f"{describe_definition(other)} and by {describe_definition(cd)}. Give one of the checks "
+                    "another name."
+                )
+                raise DuplicateKeyError(msg)
+            seen[spec.key] = cd
+            wanted = [("targets asset", spec.asset_key)]
+            wanted += [("lists in additional_deps the asset", k) for k in spec.additional_dep_keys]
+            for role, key in wanted:
+                if key not in owner:
+                    msg = (
+                        f"Asset check {spec.key.to_user_string()!r} ({describe_definition(cd)}) {role} "
+                        f"{key.to_user_string()!r}, which is not in these Definitions.{did_you_mean(key, owner)} "
+                        f"Pass the asset in Definitions(assets=...) (or declare it external with "
+                        f"AssetSpec({key.to_user_string()!r})), or fix the check's asset=."
+                    )
+                    raise DefinitionError(msg)
+        for input_name, key in cd.keys_by_input_name.items():
+            if key not in owner:
+                msg = (
+                    f"Input {input_name!r} of asset check {cd.name!r} ({describe_definition(cd)}) is the asset "
+                    f"{key.to_user_string()!r}, which is not in these Definitions.{did_you_mean(key, owner)} "
+                    "Add the asset, or fix additional_ins / ins."
+                )
+                raise DefinitionError(msg)
+        result.append(cd)
+    return result
+
+
+def _missing_resource(msg: str) -> Exception:
+    """Both a ``ResourceError`` and a ``DagsterInvalidDefinitionError``, as Dagster users catch either."""
+    from weir._config.resources import MissingResourceError
+
+    return MissingResourceError(msg)
+
+
 def resolve_assets(
     assets: Iterable[Any],
     asset_checks: Iterable[Any] = (),
@@ -123,6 +197,7 @@ def resolve_assets(
 ) -> ResolvedAssets:
     """Validate and index ``assets`` (and checks). ``resource_keys``: the keys provided at top level;
     ``None`` skips the missing-resource check (e.g. when resources come at launch time)."""
+    assets, checks_in_assets = _split_checks(assets)
     defs = _coerce_assets(assets)
     # 1. duplicate keys, naming both definitions
     owner: dict[AssetKey, AssetsDefinition] = {}
@@ -171,8 +246,8 @@ def resolve_assets(
                     f"AssetIn(key=...)}}."
                 )
                 raise DefinitionError(msg)
-    # 4. checks
-    check_defs = list(asset_checks)
+    # 4. checks: valid definitions, unique keys, targets and inputs that exist
+    check_defs = _validate_checks([*checks_in_assets, *asset_checks], resolved_defs, owner)
     # 5. resources
     if resource_keys is not None:
         provided = set(resource_keys) | set(default_resource_keys)
@@ -192,13 +267,13 @@ def resolve_assets(
                 close = difflib.get_close_matches(res_key, sorted(available), n=1)
                 if close:
                     msg += f". Did you mean {close[0]!r}?"
-                raise ResourceError(msg)
+                raise _missing_resource(msg)
         for cd in check_defs:
             required = set(getattr(cd, "required_resource_keys", ()))
             missing = sorted(required - provided - set(getattr(cd, "resource_defs", {}) or {}))
             if missing:
                 msg = f"resource with key {missing[0]!r} required by asset check {getattr(cd, 'name', cd)!r} was not provided."
-                raise ResourceError(msg)
+                raise _missing_resource(msg)
     # 6. graph nodes (undefined non-data deps become external stubs)
     checks_by_asset: dict[AssetKey, set[AssetCheckKey]] = {}
     for ad in resolved_defs:

@@ -370,7 +370,8 @@ def _make_range(start: str, end: str) -> Any:
     import weir
 
     if "PartitionKeyRange" in weir._EXPORTS:
-        return weir.__getattr__("PartitionKeyRange")(start, end)
+        factory: Any = weir.__getattr__("PartitionKeyRange")
+        return factory(start, end)
     return _KeyRange(start, end)
 
 

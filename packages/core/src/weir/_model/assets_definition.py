@@ -370,6 +370,17 @@ class AssetsDefinition:
             specs.append(new)
         return self._replace(specs=specs)
 
+    @staticmethod
+    def from_op(op_def: Any, **kwargs: Any) -> AssetsDefinition:
+        """An asset definition computed by an existing op: inputs load assets, outputs are assets.
+
+        Keyword arguments: ``keys_by_input_name``, ``keys_by_output_name``, ``key_prefix``,
+        ``internal_asset_deps``, ``group_name``, ``group_names_by_output_name``, ``can_subset`` ...
+        """
+        from weir._model.assets_from_op import assets_definition_from_op
+
+        return assets_definition_from_op(op_def, **kwargs)
+
     def with_resources(self, resource_defs: Mapping[str, Any]) -> AssetsDefinition:
         return self._replace(resource_defs={**resource_defs, **self._resource_defs})
 

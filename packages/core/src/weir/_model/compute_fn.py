@@ -117,7 +117,10 @@ def _subclass_of_loaded(ann: Any, module: str, cls_name: str) -> bool:
 
 
 def is_config_annotation(ann: Any) -> bool:
-    return _subclass_of_loaded(ann, "weir._config.config", "Config")
+    """A ``Config`` subclass that is not a resource (resources are ``Config`` subclasses too)."""
+    return _subclass_of_loaded(ann, "weir._config.config", "Config") and not _subclass_of_loaded(
+        ann, "weir._config._configurable", "ConfigurableResourceFactory"
+    )
 
 
 def is_resource_annotation(ann: Any) -> bool:
@@ -209,12 +212,13 @@ def analyze_compute_fn(
             msg = f"{what}: 'context' must be the first parameter."
             raise DefinitionError(msg)
         if ann is not _EMPTY:
+            # resources first: a ConfigurableResource is also a Config subclass
+            if is_resource_annotation(ann):
+                info.resource_params[name] = ann
+                continue
             if is_config_annotation(ann):
                 info.config_param = name
                 info.config_cls = ann
-                continue
-            if is_resource_annotation(ann):
-                info.resource_params[name] = ann
                 continue
             info.input_annotations[name] = ann
         info.input_params.append(name)
