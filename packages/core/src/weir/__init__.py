@@ -78,6 +78,8 @@ _EXPORTS: dict[str, str] = {
     "GraphIn": "._model.graph_definition",
     "GraphOut": "._model.graph_definition",
     "job": "._model.job_decorator",
+    "graph_asset": "._model.graph_asset",
+    "graph_multi_asset": "._model.graph_asset",
     "build_op_context": "._execution.context",
     # checks, retries, hooks
     "AssetCheckSpec": "._model.asset_checks",

@@ -70,11 +70,13 @@ class OpNode:
         return f"OpNode({self.handle!r})"
 
 
-def flatten_graph(graph_def: GraphDefinition) -> tuple[list[OpNode], dict[str, tuple[str, str]]]:
+def flatten_graph(
+    graph_def: GraphDefinition, prefix: str = ""
+) -> tuple[list[OpNode], dict[str, tuple[str, str]]]:
     """Every op of ``graph_def`` (recursively), in composition order, plus the graph's output map
-    (graph output name -> (op handle, output name))."""
+    (graph output name -> (op handle, output name)). ``prefix`` goes in front of every handle."""
     nodes: list[OpNode] = []
-    outputs = _flatten(graph_def, "", {}, nodes, inherited_mapped=False)
+    outputs = _flatten(graph_def, prefix, {}, nodes, inherited_mapped=False)
     return nodes, outputs
 
 

@@ -242,6 +242,10 @@ def _invoke(
     state: RunState, step: Step, context: AssetExecutionContext, inputs: dict[str, Any]
 ) -> Any:
     node = step.node_def
+    if getattr(node, "is_graph", False):  # a graph-backed asset: run its ops inside this step
+        from weir._execution.graph_asset_execution import run_graph_for_step
+
+        return run_graph_for_step(state, step, inputs)
     info = node.fn_info
     assert info is not None and node.compute_fn is not None
     kwargs: dict[str, Any] = dict(inputs)

@@ -381,6 +381,13 @@ class AssetsDefinition:
 
         return assets_definition_from_op(op_def, **kwargs)
 
+    @staticmethod
+    def from_graph(graph_def: Any, **kwargs: Any) -> AssetsDefinition:
+        """Assets computed by a graph of ops: graph inputs load assets, graph outputs are assets."""
+        from weir._model.graph_asset import assets_definition_from_graph
+
+        return assets_definition_from_graph(graph_def, **kwargs)
+
     def with_resources(self, resource_defs: Mapping[str, Any]) -> AssetsDefinition:
         return self._replace(resource_defs={**resource_defs, **self._resource_defs})
 
