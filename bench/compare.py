@@ -58,6 +58,15 @@ def _sizes(results: list[dict[str, Any]], workload: str) -> list[int]:
     return sorted(found)
 
 
+def _first_meta(results: list[dict[str, Any]], workload: str, key: str) -> Any:
+    """A workload's top-level parameter (``steps``, ``workers`` ...) from the first result that has it."""
+    for result in results:
+        value = result["workloads"].get(workload, {}).get(key)
+        if value is not None:
+            return value
+    return None
+
+
 def build_rows(results: list[dict[str, Any]]) -> Iterator[Row]:
     """The table's rows, in reading order, for the sizes present in any of the results."""
 
@@ -122,6 +131,44 @@ def build_rows(results: list[dict[str, Any]]) -> Iterator[Row]:
             getter("materialize_chain", mode, "marginal_per_asset_ms"),
             "ms",
         )
+    for n in _sizes(results, "ops_and_checks"):
+        yield (
+            f"op job of {n} ops",
+            "`execute_in_process`, total",
+            getter("ops_and_checks", "op_chain", str(n), "median_ms"),
+            "ms",
+        )
+    yield (
+        "op job",
+        "marginal cost per op",
+        getter("ops_and_checks", "op_chain", "marginal_per_op_ms"),
+        "ms",
+    )
+    for n in _sizes(results, "ops_and_checks"):
+        yield (
+            f"{n} assets + {n} checks",
+            "cost per asset check (with - without checks) / N",
+            getter("ops_and_checks", "asset_checks", str(n), "per_check_ms"),
+            "ms",
+        )
+    steps = _first_meta(results, "multiprocess_steps", "steps")
+    if steps is not None:
+        workers = _first_meta(results, "multiprocess_steps", "workers")
+        sleep_s = _first_meta(results, "multiprocess_steps", "sleep_s")
+        workload = f"multiprocess, {steps} x {sleep_s} s on {workers} workers"
+        for method in ("spawn", "forkserver"):
+            yield (
+                workload,
+                f"`execute_job`, start method {method}, total",
+                getter("multiprocess_steps", method, "median_ms"),
+                "ms",
+            )
+            yield (
+                workload,
+                f"start method {method}, overhead per step ((total - ideal) / steps)",
+                getter("multiprocess_steps", method, "overhead_per_step_ms"),
+                "ms",
+            )
 
 
 def _fmt(value: Cell, unit: str) -> str:

@@ -23,7 +23,13 @@ from typing import Any
 from _common import LIBS, lib_version
 
 BENCH_DIR = Path(__file__).resolve().parent
-WORKLOADS = ("import_time", "definitions_load", "materialize_chain")
+WORKLOADS = (
+    "import_time",
+    "definitions_load",
+    "materialize_chain",
+    "ops_and_checks",
+    "multiprocess_steps",
+)
 
 
 def run_workload(workload: str, lib: str, extra: list[str], timeout: float) -> dict[str, Any]:

@@ -141,7 +141,8 @@ def weir_register_executors() -> list[ExecutorDefinition]:  # type: ignore[empty
     """Register executor definitions: ways of running a run's steps.
 
     Kind: collect. Gathered into a registry keyed by ``plugin_name``
-    (``PluginRegistry().executors()``); the core registers ``"in_process"``.
+    (``PluginRegistry().executors()``); the core registers ``"in_process"``, ``"multiprocess"``
+    and ``"multi_or_in_process"``.
 
     Returns:
         A list of ``ExecutorDefinition`` objects (instances, not classes). Their

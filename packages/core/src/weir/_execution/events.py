@@ -259,6 +259,15 @@ class AssetMaterializationPlannedData:
 _PID = os.getpid()
 
 
+def _refresh_pid() -> None:
+    global _PID
+    _PID = os.getpid()
+
+
+if hasattr(os, "register_at_fork"):  # forked workers (forkserver, fork) report their own pid
+    os.register_at_fork(after_in_child=_refresh_pid)
+
+
 class DagsterEvent:
     """One event of a run: its type, the step it belongs to, a message and type-specific data."""
 
