@@ -254,8 +254,11 @@ def resolve_assets(
         for ad in resolved_defs:
             if not ad.is_executable:
                 continue
+            needed = ad.required_resource_keys - provided
+            if not needed:
+                continue
             available = provided | set(ad.resource_defs)
-            missing = sorted(ad.required_resource_keys - available)
+            missing = sorted(needed - available)
             if missing:
                 res_key = missing[0]
                 msg = (
@@ -283,13 +286,16 @@ def resolve_assets(
         for ck in cd.check_keys:
             checks_by_asset.setdefault(ck.asset_key, set()).add(ck)
     nodes: list[AssetNode] = []
-    defined = set(owner)
     stubs: dict[AssetKey, AssetNode] = {}
+    no_checks: frozenset[AssetCheckKey] = frozenset()
     for ad in resolved_defs:
+        materializable = ad.is_materializable
+        external = not ad.is_executable
+        node_name = ad.node_name
         for key, spec in ad.specs_by_key.items():
-            parents = frozenset(d.asset_key for d in spec.deps)
+            parents = frozenset([d.asset_key for d in spec.deps])
             for parent in parents:
-                if parent not in defined and parent not in stubs:
+                if parent not in owner and parent not in stubs:
                     stubs[parent] = AssetNode(
                         parent,
                         AssetSpec(parent),
@@ -302,10 +308,10 @@ def resolve_assets(
                     key,
                     spec,
                     parents,
-                    is_materializable=ad.is_materializable,
-                    is_external=not ad.is_executable,
-                    node_name=ad.node_name,
-                    check_keys=frozenset(checks_by_asset.get(key, ())),
+                    is_materializable=materializable,
+                    is_external=external,
+                    node_name=node_name,
+                    check_keys=frozenset(checks_by_asset[key]) if key in checks_by_asset else no_checks,
                     assets_def=ad,
                 )
             )

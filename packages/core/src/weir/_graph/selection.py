@@ -422,6 +422,8 @@ class AssetSelection:
             return selection
         if isinstance(selection, str):
             return AssetSelection.from_string(selection)
+        if isinstance(selection, AssetKey):  # a key is a tuple of strings: not a list of selections
+            return AssetSelection.keys(selection)
         if isinstance(selection, (list, tuple, set, frozenset)):
             items = list(selection)
             if not items:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, overload
 
@@ -101,6 +102,118 @@ def _kinds(kinds: Iterable[str] | None, compute_kind: str | None) -> set[str] | 
     return result or None
 
 
+def _build_asset(
+    fn: Callable[..., Any],
+    *,
+    name: Any,
+    key_prefix: Any,
+    ins: Any,
+    deps: Any,
+    metadata: Any,
+    tags: Any,
+    description: Any,
+    config_schema: Any,
+    required_resource_keys: Any,
+    resource_defs: Any,
+    hooks: Any,
+    io_manager_def: Any,
+    io_manager_key: Any,
+    dagster_type: Any,
+    partitions_def: Any,
+    op_tags: Any,
+    group_name: Any,
+    output_required: Any,
+    automation_condition: Any,
+    freshness_policy: Any,
+    backfill_policy: Any,
+    retry_policy: Any,
+    code_version: Any,
+    key: Any,
+    check_specs: Any,
+    owners: Any,
+    kinds: Any,
+    pool: Any,
+    is_virtual: Any,
+    compute_kind: Any,
+    non_argument_deps: Any,
+) -> AssetsDefinition:
+    """Build the definition for ``@asset`` (module level, so decorating allocates no closure)."""
+    what = _what("asset", fn, name)
+    if key is not None and (name is not None or key_prefix is not None):
+        raise DefinitionError(
+            "Cannot specify a name or key prefix for @asset when the key argument is provided."
+        )
+    if key is not None:
+        asset_key = AssetKey.from_coercible(key)
+    else:
+        asset_name = check_valid_name(name or fn.__name__, "Asset name")
+        asset_key = AssetKey([*coerce_key_prefix(key_prefix), asset_name])
+    info = analyze_compute_fn(fn, what=what)
+    keys_by_input, input_defs, input_deps = _build_inputs(info, ins, what)
+    all_deps = _merge_deps(what, input_deps, [*(deps or ()), *(non_argument_deps or ())])
+    op_name = asset_key.to_python_identifier()
+    res_defs = dict(resource_defs or {})
+    out_io_key = io_manager_key
+    if io_manager_def is not None:
+        if io_manager_key is not None:
+            raise DefinitionError(f"{what}: pass io_manager_key or io_manager_def, not both.")
+        out_io_key = f"{op_name}__io_manager"
+        res_defs[out_io_key] = io_manager_def
+    out_type = dagster_type if dagster_type is not None else info.return_annotation
+    if info.returns_nothing:
+        out_type = None
+    output_def = OutputDefinition(
+        "result",
+        dagster_type=out_type,
+        is_required=output_required,
+        io_manager_key=out_io_key,
+        metadata=metadata,
+        code_version=code_version,
+    )
+    node = OpDefinition(
+        name=op_name,
+        compute_fn=fn,
+        fn_info=info,
+        ins=input_defs,
+        outs={"result": output_def},
+        description=description or _doc(fn),
+        config_schema=config_schema,
+        required_resource_keys=_required_resource_keys(info, required_resource_keys, what),
+        tags=op_tags,
+        retry_policy=retry_policy,
+        code_version=code_version,
+        pool=pool,
+    )
+    spec = AssetSpec(
+        asset_key,
+        deps=all_deps,
+        description=description or _doc(fn),
+        metadata=metadata,
+        skippable=not output_required,
+        group_name=group_name,
+        code_version=code_version,
+        automation_condition=automation_condition,
+        owners=owners,
+        tags=tags,
+        kinds=_kinds(kinds, compute_kind),
+        partitions_def=partitions_def,
+        freshness_policy=freshness_policy,
+        is_virtual=is_virtual,
+    )
+    _check_check_specs(what, check_specs, {asset_key})
+    return AssetsDefinition(
+        node_def=node,
+        keys_by_input_name=keys_by_input,
+        keys_by_output_name={"result": asset_key},
+        specs=[spec],
+        check_specs=check_specs or (),
+        resource_defs=res_defs,
+        backfill_policy=backfill_policy,
+        hooks=hooks,
+        input_deps=input_deps,
+    )
+
+
 @overload
 def asset(compute_fn: Callable[..., Any]) -> AssetsDefinition: ...
 
@@ -193,85 +306,42 @@ def asset(
         msg = f"@asset got unexpected keyword argument(s) {sorted(kwargs)}."
         raise DefinitionError(msg)
 
-    def inner(fn: Callable[..., Any]) -> AssetsDefinition:
-        what = _what("asset", fn, name)
-        if key is not None and (name is not None or key_prefix is not None):
-            raise DefinitionError(
-                "Cannot specify a name or key prefix for @asset when the key argument is provided."
-            )
-        if key is not None:
-            asset_key = AssetKey.from_coercible(key)
-        else:
-            asset_name = check_valid_name(name or fn.__name__, "Asset name")
-            asset_key = AssetKey([*coerce_key_prefix(key_prefix), asset_name])
-        info = analyze_compute_fn(fn, what=what)
-        keys_by_input, input_defs, input_deps = _build_inputs(info, ins, what)
-        all_deps = _merge_deps(what, input_deps, [*(deps or ()), *(non_argument_deps or ())])
-        op_name = asset_key.to_python_identifier()
-        res_defs = dict(resource_defs or {})
-        out_io_key = io_manager_key
-        if io_manager_def is not None:
-            if io_manager_key is not None:
-                raise DefinitionError(f"{what}: pass io_manager_key or io_manager_def, not both.")
-            out_io_key = f"{op_name}__io_manager"
-            res_defs[out_io_key] = io_manager_def
-        out_type = dagster_type if dagster_type is not None else info.return_annotation
-        if info.returns_nothing:
-            out_type = None
-        output_def = OutputDefinition(
-            "result",
-            dagster_type=out_type,
-            is_required=output_required,
-            io_manager_key=out_io_key,
-            metadata=metadata,
-            code_version=code_version,
-        )
-        node = OpDefinition(
-            name=op_name,
-            compute_fn=fn,
-            fn_info=info,
-            ins=input_defs,
-            outs={"result": output_def},
-            description=description or _doc(fn),
-            config_schema=config_schema,
-            required_resource_keys=_required_resource_keys(info, required_resource_keys, what),
-            tags=op_tags,
-            retry_policy=retry_policy,
-            code_version=code_version,
-            pool=pool,
-        )
-        spec = AssetSpec(
-            asset_key,
-            deps=all_deps,
-            description=description or _doc(fn),
-            metadata=metadata,
-            skippable=not output_required,
-            group_name=group_name,
-            code_version=code_version,
-            automation_condition=automation_condition,
-            owners=owners,
-            tags=tags,
-            kinds=_kinds(kinds, compute_kind),
-            partitions_def=partitions_def,
-            freshness_policy=freshness_policy,
-            is_virtual=is_virtual,
-        )
-        _check_check_specs(what, check_specs, {asset_key})
-        return AssetsDefinition(
-            node_def=node,
-            keys_by_input_name=keys_by_input,
-            keys_by_output_name={"result": asset_key},
-            specs=[spec],
-            check_specs=check_specs or (),
-            resource_defs=res_defs,
-            backfill_policy=backfill_policy,
-            hooks=hooks,
-            input_deps=input_deps,
-        )
-
+    options = {
+        "name": name,
+        "key_prefix": key_prefix,
+        "ins": ins,
+        "deps": deps,
+        "metadata": metadata,
+        "tags": tags,
+        "description": description,
+        "config_schema": config_schema,
+        "required_resource_keys": required_resource_keys,
+        "resource_defs": resource_defs,
+        "hooks": hooks,
+        "io_manager_def": io_manager_def,
+        "io_manager_key": io_manager_key,
+        "dagster_type": dagster_type,
+        "partitions_def": partitions_def,
+        "op_tags": op_tags,
+        "group_name": group_name,
+        "output_required": output_required,
+        "automation_condition": automation_condition,
+        "freshness_policy": freshness_policy,
+        "backfill_policy": backfill_policy,
+        "retry_policy": retry_policy,
+        "code_version": code_version,
+        "key": key,
+        "check_specs": check_specs,
+        "owners": owners,
+        "kinds": kinds,
+        "pool": pool,
+        "is_virtual": is_virtual,
+        "compute_kind": compute_kind,
+        "non_argument_deps": non_argument_deps,
+    }
     if compute_fn is not None:
-        return inner(compute_fn)
-    return inner
+        return _build_asset(compute_fn, **options)
+    return functools.partial(_build_asset, **options)
 
 
 def _doc(fn: Callable[..., Any]) -> str | None:

@@ -18,72 +18,57 @@ _VALID_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 _INVALID_CHARS = re.compile(r"[^A-Za-z0-9_]")
 
 
-class AssetKey:
+class AssetKey(tuple):  # type: ignore[type-arg]
     """The key of an asset: a non-empty path of strings, e.g. ``AssetKey(["raw", "orders"])``.
 
     ``AssetKey("a/b")`` keeps ``"a/b"`` as one component; use :meth:`from_user_string`
-    to split on ``/``. Keys are immutable, hashable and ordered by path.
+    to split on ``/``. Keys are immutable, hashable and ordered by path. An ``AssetKey`` is a
+    tuple of its path components (as Dagster's is a tuple), so hashing and comparison run at C
+    speed: graphs of thousands of assets look keys up constantly.
     """
 
-    __slots__ = ("_hash", "parts")
+    __slots__ = ()
 
-    parts: tuple[str, ...]
-    _hash: int
-
-    def __init__(self, path: str | Sequence[str]) -> None:
+    def __new__(cls, path: str | Sequence[str]) -> AssetKey:
         if isinstance(path, str):
-            parts: tuple[str, ...] = (path,)
-        else:
-            parts = tuple(path)
-            for part in parts:
-                if not isinstance(part, str):
-                    msg = (
-                        f"AssetKey path components must be strings, got {part!r} in {list(path)!r}."
-                    )
-                    raise DefinitionError(msg)
+            return tuple.__new__(cls, (path,))
+        parts = tuple.__new__(cls, path)
         if not parts:
             raise DefinitionError("An AssetKey needs at least one path component.")
-        object.__setattr__(self, "parts", parts)
-        object.__setattr__(self, "_hash", hash(parts))
+        for part in parts:
+            if type(part) is not str and not isinstance(part, str):
+                msg = f"AssetKey path components must be strings, got {part!r} in {list(path)!r}."
+                raise DefinitionError(msg)
+        return parts
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("AssetKey is immutable")
+    def __getnewargs__(self) -> tuple[Any, ...]:  # pickle: AssetKey(parts)
+        return (tuple(self),)
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (AssetKey, (list(self.parts),))
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The path as a plain tuple."""
+        return tuple(self)
 
     @property
     def path(self) -> list[str]:
         """The path as a list (a fresh copy)."""
-        return list(self.parts)
-
-    def __hash__(self) -> int:
-        return self._hash
+        return list(self)
 
     def __eq__(self, other: object) -> bool:
-        if self is other:
-            return True
-        if not isinstance(other, AssetKey):
-            return NotImplemented
-        return self._hash == other._hash and self.parts == other.parts
+        return isinstance(other, AssetKey) and tuple.__eq__(self, other)
 
-    def __lt__(self, other: AssetKey) -> bool:
-        return self.parts < other.parts
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
 
-    def __le__(self, other: AssetKey) -> bool:
-        return self.parts <= other.parts
+    __hash__ = tuple.__hash__
 
-    def __gt__(self, other: AssetKey) -> bool:
-        return self.parts > other.parts
-
-    def __ge__(self, other: AssetKey) -> bool:
-        return self.parts >= other.parts
+    # ordering: tuple's own (component by component)
 
     def __repr__(self) -> str:
-        return f"AssetKey({list(self.parts)!r})"
+        return f"AssetKey({list(self)!r})"
 
     def __str__(self) -> str:
-        return f"AssetKey({list(self.parts)!r})"
+        return f"AssetKey({list(self)!r})"
 
     def to_user_string(self) -> str:
         """``"a/b"``: the form used in selections, the CLI and messages."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from weir._model.asset_in_out import AssetDep
@@ -13,6 +14,10 @@ from weir.errors import DefinitionError
 
 __all__ = ["AssetsDefinition"]
 
+# shared immutable defaults: most definitions have no hooks, resources or input deps
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+_NO_HOOKS: frozenset[Any] = frozenset()
+
 
 class AssetsDefinition:
     """A set of asset keys computed together by one op (``@asset``: one key; ``@multi_asset``: many).
@@ -20,6 +25,25 @@ class AssetsDefinition:
     An ``AssetsDefinition`` without an op describes external assets (``AssetSpec`` given directly to
     ``Definitions``): they are in the graph but cannot be materialized by weir.
     """
+
+    __slots__ = (
+        "__weakref__",
+        "_backfill_policy",
+        "_can_subset",
+        "_check_specs",
+        "_execution_type",
+        "_hooks",
+        "_input_deps",
+        "_keys_by_input_name",
+        "_keys_by_output_name",
+        "_node_def",
+        "_output_names_by_key",
+        "_required_resource_keys",
+        "_resource_defs",
+        "_selected",
+        "_selected_checks",
+        "_specs_by_key",
+    )
 
     def __init__(
         self,
@@ -59,13 +83,14 @@ class AssetsDefinition:
         self._selected_checks = (
             frozenset(selected_check_keys) if selected_check_keys is not None else all_check_keys
         )
-        self._resource_defs = dict(resource_defs or {})
+        self._resource_defs = dict(resource_defs) if resource_defs else _EMPTY
         self._backfill_policy = backfill_policy
-        self._hooks = frozenset(hooks or ())
+        self._hooks = frozenset(hooks) if hooks else _NO_HOOKS
         self._execution_type = execution_type or (
             "MATERIALIZATION" if node_def is not None else "UNEXECUTABLE"
         )
-        self._input_deps = dict(input_deps or {})
+        self._input_deps = dict(input_deps) if input_deps else _EMPTY
+        self._required_resource_keys: frozenset[str] | None = None
 
     # -- identity -------------------------------------------------------------------------
     @property
@@ -225,6 +250,12 @@ class AssetsDefinition:
 
     @property
     def required_resource_keys(self) -> frozenset[str]:
+        cached = self._required_resource_keys
+        if cached is None:
+            cached = self._required_resource_keys = self._compute_required_resource_keys()
+        return cached
+
+    def _compute_required_resource_keys(self) -> frozenset[str]:
         if self._node_def is None:
             return frozenset()
         keys = set(self._node_def.required_resource_keys)

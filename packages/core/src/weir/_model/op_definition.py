@@ -94,6 +94,22 @@ class OutputDefinition:
 class OpDefinition:
     """A named computation. ``compute_fn`` is the user's function; ``fn_info`` says what its params are."""
 
+    __slots__ = (
+        "__weakref__",
+        "code_version",
+        "compute_fn",
+        "config_schema",
+        "description",
+        "fn_info",
+        "ins",
+        "name",
+        "outs",
+        "pool",
+        "required_resource_keys",
+        "retry_policy",
+        "tags",
+    )
+
     def __init__(
         self,
         *,
