@@ -311,7 +311,9 @@ def resolve_assets(
                     is_materializable=materializable,
                     is_external=external,
                     node_name=node_name,
-                    check_keys=frozenset(checks_by_asset[key]) if key in checks_by_asset else no_checks,
+                    check_keys=frozenset(checks_by_asset[key])
+                    if key in checks_by_asset
+                    else no_checks,
                     assets_def=ad,
                 )
             )
