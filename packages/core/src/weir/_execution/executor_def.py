@@ -101,8 +101,9 @@ class ExecutorDefinition:
         errors: list[str] = []
         resolved = self.config_schema.validate(config, path, errors)
         if errors:
-            numbered = "\n".join(f"    Error {i}: {e}" for i, e in enumerate(errors, 1))
-            msg = f"Error in config for executor {self.name!r}: {len(errors)} error(s).\n{numbered}"
+            from weir._config._evaluate import format_problems
+
+            msg = format_problems(f"Error in config for executor {self.name!r}", errors)
             raise ConfigError(msg, errors, config_value=config)
         return resolved
 

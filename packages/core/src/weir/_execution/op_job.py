@@ -152,9 +152,10 @@ class OpJobDefinition(JobDefinition):
             except ConfigError as exc:
                 errors.extend(str(e) for e in (exc.errors or [str(exc)]))
         if errors:
-            numbered = "\n".join(f"    Error {i}: {e}" for i, e in enumerate(errors, 1))
+            from weir._config._evaluate import format_problems
+
             raise ConfigError(
-                f"Error in config for job {self.name}: {len(errors)} error(s).\n{numbered}", errors
+                format_problems(f"Error in config for job {self.name}", errors), errors
             )
         return result
 

@@ -362,6 +362,6 @@ def _resolve_step_config(steps: list[Step], run_config: Mapping[str, Any]) -> No
         else:
             step.config = op_cfg
     if errors:
-        numbered = "\n".join(f"    Error {i}: {e}" for i, e in enumerate(errors, 1))
-        msg = f"Error in config for job: {len(errors)} error(s).\n{numbered}"
-        raise ConfigError(msg, errors)
+        from weir._config._evaluate import format_problems
+
+        raise ConfigError(format_problems("Error in config for job", errors), errors)
