@@ -156,8 +156,8 @@ _EXPORTS: dict[str, str] = {
     "input_manager": "._io.io_manager",
     "InputContext": "._io.contexts",
     "OutputContext": "._io.contexts",
-    "build_input_context": "._io.contexts",
-    "build_output_context": "._io.contexts",
+    "build_input_context": "._io.context_builders",
+    "build_output_context": "._io.context_builders",
     "FilesystemIOManager": "._io.filesystem",
     "PickledObjectFilesystemIOManager": "._io.filesystem",
     "fs_io_manager": "._io.filesystem",
@@ -289,12 +289,8 @@ if TYPE_CHECKING:  # static checkers see real imports
     from weir._execution.run import DagsterRun, DagsterRunStatus
     from weir._graph.selection import AssetSelection
     from weir._instance.instance import DagsterInstance, Instance
-    from weir._io.contexts import (
-        InputContext,
-        OutputContext,
-        build_input_context,
-        build_output_context,
-    )
+    from weir._io.context_builders import build_input_context, build_output_context
+    from weir._io.contexts import InputContext, OutputContext
     from weir._io.filesystem import (
         FilesystemIOManager,
         PickledObjectFilesystemIOManager,

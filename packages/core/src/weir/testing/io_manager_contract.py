@@ -38,7 +38,8 @@ from typing import Any
 import pytest
 
 from weir._config.resources import initialize_resources
-from weir._io.contexts import InputContext, OutputContext, build_input_context, build_output_context
+from weir._io.context_builders import build_input_context, build_output_context
+from weir._io.contexts import InputContext, OutputContext
 from weir._model.asset_key import AssetKey
 
 __all__ = ["IOManagerContract"]
