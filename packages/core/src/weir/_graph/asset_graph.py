@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import heapq
+import itertools
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 
@@ -17,11 +18,20 @@ from weir._model.asset_key import AssetCheckKey, AssetKey
 from weir._model.asset_spec import DEFAULT_GROUP_NAME, AssetSpec
 from weir.errors import DefinitionError, DuplicateKeyError
 
-__all__ = ["AssetGraph", "AssetNode", "describe_key", "did_you_mean", "similar_asset_keys"]
+__all__ = [
+    "AssetGraph",
+    "AssetNode",
+    "describe_key",
+    "did_you_mean",
+    "new_asset_node",
+    "similar_asset_keys",
+]
 
 logger = logging.getLogger(__name__)
 
 _KIND_TAG_PREFIX = "dagster/kind/"
+_NO_KEYS: frozenset[AssetKey] = frozenset()  # shared by every node without children
+_NO_CHECKS: frozenset[AssetCheckKey] = frozenset()
 
 
 class AssetNode:
@@ -32,10 +42,14 @@ class AssetNode:
     computes it, ``None`` for external assets.
     """
 
+    # The graph hands each node its children as positions in the graph's key list; the frozenset
+    # of child keys is built on first use (most nodes are never asked).
     __slots__ = (
+        "_child_keys",
+        "_child_positions",
+        "_graph_keys",
         "assets_def",
         "check_keys",
-        "child_keys",
         "is_external",
         "is_materializable",
         "key",
@@ -47,12 +61,14 @@ class AssetNode:
     key: AssetKey
     spec: AssetSpec
     parent_keys: frozenset[AssetKey]
-    child_keys: frozenset[AssetKey]
     is_materializable: bool
     is_external: bool
     node_name: str | None
     check_keys: frozenset[AssetCheckKey]
     assets_def: object | None
+    _child_keys: frozenset[AssetKey] | None
+    _child_positions: tuple[int, ...]
+    _graph_keys: list[AssetKey]
 
     def __init__(
         self,
@@ -63,7 +79,7 @@ class AssetNode:
         is_materializable: bool,
         is_external: bool,
         node_name: str | None = None,
-        check_keys: Iterable[AssetCheckKey] = frozenset(),
+        check_keys: Iterable[AssetCheckKey] = _NO_CHECKS,
         assets_def: object | None = None,
     ) -> None:
         self.key = key
@@ -71,12 +87,27 @@ class AssetNode:
         self.parent_keys = (
             parent_keys if isinstance(parent_keys, frozenset) else frozenset(parent_keys)
         )
-        self.child_keys = frozenset()
+        self._child_keys = _NO_KEYS
         self.is_materializable = is_materializable
         self.is_external = is_external
         self.node_name = node_name
         self.check_keys = check_keys if isinstance(check_keys, frozenset) else frozenset(check_keys)
         self.assets_def = assets_def
+
+    @property
+    def child_keys(self) -> frozenset[AssetKey]:
+        """The keys of the assets that depend on this one (in the graph the node belongs to)."""
+        child_keys = self._child_keys
+        if child_keys is None:
+            keys = self._graph_keys
+            positions = self._child_positions
+            child_keys = frozenset([keys[i] for i in positions]) if positions else _NO_KEYS
+            self._child_keys = child_keys
+        return child_keys
+
+    @child_keys.setter
+    def child_keys(self, value: Iterable[AssetKey]) -> None:
+        self._child_keys = value if isinstance(value, frozenset) else frozenset(value)
 
     @property
     def group_name(self) -> str:
@@ -113,6 +144,33 @@ class AssetNode:
             else "executable"
         )
         return f"AssetNode({self.key.to_user_string()!r}, {kind}, parents={sorted(k.to_user_string() for k in self.parent_keys)})"
+
+
+def new_asset_node(
+    key: AssetKey,
+    spec: AssetSpec,
+    parent_keys: frozenset[AssetKey],
+    is_materializable: bool,
+    is_external: bool,
+    node_name: str | None,
+    assets_def: object | None,
+) -> AssetNode:
+    """``AssetNode(...)`` without checks or keyword arguments, for the resolver's hot loop
+    (``parent_keys`` must already be a frozenset; no checks yet)."""
+    node = _new_object(AssetNode)
+    node.key = key
+    node.spec = spec
+    node.parent_keys = parent_keys
+    node._child_keys = _NO_KEYS
+    node.is_materializable = is_materializable
+    node.is_external = is_external
+    node.node_name = node_name
+    node.check_keys = _NO_CHECKS
+    node.assets_def = assets_def
+    return node
+
+
+_new_object = object.__new__
 
 
 def similar_asset_keys(
@@ -172,67 +230,80 @@ class AssetGraph:
     the ``code_location:`` selection filter compares against it.
     """
 
-    # Internally nodes are numbered and looked up by ``key.parts`` (hashed in C): AssetKey's own
-    # __hash__/__eq__ are Python calls, too slow to run once per edge on large graphs.
+    # Internally nodes are numbered (their position in ``_node_list``) and edges are tuples of
+    # positions: a tuple of ints leaves the garbage collector's care at its first collection, where
+    # a list would be scanned by every later one. Keys are interned (see ``weir._model.asset_key``),
+    # so the dict lookups by key almost always match by identity, without calling ``AssetKey.__eq__``.
 
     def __init__(
         self, nodes: Iterable[AssetNode], *, code_location_name: str | None = None
     ) -> None:
         node_list = list(nodes)
-        index: dict[tuple[str, ...], int] = {}
-        for position, node in enumerate(node_list):
-            other = index.setdefault(node.key.parts, position)
-            if other != position:
-                msg = (
-                    f"Duplicate asset key {node.key.to_user_string()!r} in the asset graph: two nodes "
-                    f"claim it ({node_list[other]!r} and {node!r}). Each asset key must be defined "
-                    f"exactly once."
-                )
-                raise DuplicateKeyError(msg)
+        keys = [node.key for node in node_list]
+        index = dict(zip(keys, range(len(keys)), strict=True))
+        if len(index) != len(keys):
+            self._raise_duplicate(node_list)
         self.code_location_name = code_location_name
         self._index = index
         self._node_list = node_list
-        keys = [node.key for node in node_list]
         self._keys = keys
         self._nodes: dict[AssetKey, AssetNode] = dict(zip(keys, node_list, strict=True))
 
-        parents: list[list[int]] = []
-        children: list[list[int]] = [[] for _ in node_list]
-        for position, node in enumerate(node_list):
-            own: list[int] = []
-            for parent in node.parent_keys:
-                found = index.get(parent.parts)
-                if found is None:
-                    self._raise_missing_parent(node, parent)
-                    raise AssertionError  # unreachable; keeps type checkers informed
-                own.append(found)
-                children[found].append(position)
-            parents.append(own)
+        parents: list[tuple[int, ...]] = []
+        growing: list[list[int]] = [[] for _ in node_list]
+        add_parents = parents.append
+        parent_positions = index.__getitem__
+        complete = True
+        try:
+            for position, node in enumerate(node_list):
+                own = tuple(map(parent_positions, node.parent_keys))
+                add_parents(own)
+                for found in own:
+                    growing[found].append(position)
+        except KeyError:
+            complete = False
+        if not complete:
+            node = node_list[len(parents)]
+            self._raise_missing_parent(node, next(p for p in node.parent_keys if p not in index))
+        children = [tuple(own) if own else () for own in growing]
+        del growing
         self._parents = parents
         self._children = children
-        for position, node in enumerate(node_list):
-            node.child_keys = frozenset([keys[i] for i in children[position]])
+        for node, own_children in zip(node_list, children, strict=True):
+            node._child_keys = None
+            node._child_positions = own_children
+            node._graph_keys = keys
 
         self.all_asset_keys: frozenset[AssetKey] = frozenset(keys)
         self.materializable_asset_keys: frozenset[AssetKey] = frozenset(
-            n.key for n in node_list if n.is_materializable
+            [n.key for n in node_list if n.is_materializable]
         )
         self.external_asset_keys: frozenset[AssetKey] = frozenset(
-            n.key for n in node_list if n.is_external
+            [n.key for n in node_list if n.is_external]
         )
         self.asset_check_keys: frozenset[AssetCheckKey] = frozenset(
-            ck for n in node_list for ck in n.check_keys
+            itertools.chain.from_iterable([n.check_keys for n in node_list])
         )
-        order = self._kahn()
-        self._toposorted = [keys[i] for i in order]
-        self._topo_position = [0] * len(node_list)
-        for rank, position in enumerate(order):
-            self._topo_position[position] = rank
+        self._check_acyclic()
+        # the key-ordered topological order is built on first use
+        self._order: tuple[list[AssetKey], list[int]] | None = None
         logger.debug(
             "built asset graph: %d assets, %d checks", len(node_list), len(self.asset_check_keys)
         )
 
     # -- validation ------------------------------------------------------------------------
+    @staticmethod
+    def _raise_duplicate(node_list: list[AssetNode]) -> None:
+        first: dict[AssetKey, AssetNode] = {}
+        for node in node_list:
+            other = first.setdefault(node.key, node)
+            if other is not node:
+                msg = (
+                    f"Duplicate asset key {node.key.to_user_string()!r} in the asset graph: two nodes "
+                    f"claim it ({other!r} and {node!r}). Each asset key must be defined exactly once."
+                )
+                raise DuplicateKeyError(msg)
+
     def _raise_missing_parent(self, node: AssetNode, parent: AssetKey) -> None:
         hint = did_you_mean(parent, self._keys)
         msg = (
@@ -243,10 +314,41 @@ class AssetGraph:
         )
         raise DefinitionError(msg)
 
+    def _check_acyclic(self) -> None:
+        """Raise if the graph has a dependency cycle (Kahn's algorithm, in no particular order)."""
+        children = self._children
+        indegree = [len(own) for own in self._parents]
+        ready = [position for position, degree in enumerate(indegree) if not degree]
+        pop, push = ready.pop, ready.append
+        done = 0
+        while ready:
+            done += 1
+            for child in children[pop()]:
+                indegree[child] -= 1
+                if not indegree[child]:
+                    push(child)
+        if done != len(indegree):
+            self._raise_cycle({i for i, degree in enumerate(indegree) if degree > 0})
+
+    def _ordered(self) -> tuple[list[AssetKey], list[int]]:
+        """``(keys in topological order, rank of each position)``, built once."""
+        order = self._order
+        if order is None:
+            positions = self._kahn()
+            ranks = [0] * len(positions)
+            for rank, position in enumerate(positions):
+                ranks[position] = rank
+            keys = self._keys
+            order = self._order = ([keys[i] for i in positions], ranks)
+        return order
+
     def _kahn(self) -> list[int]:
-        """Topological order (parents first); ties broken by key order so the result is stable."""
+        """Topological order (parents first); ties broken by key order so the result is stable.
+        The graph is known to be acyclic."""
         keys, children = self._keys, self._children
-        by_key_order = sorted(range(len(keys)), key=lambda i: keys[i].parts)
+        # plain tuples compare in C; AssetKeys would compare through a Python __eq__
+        plain = list(map(tuple, keys))
+        by_key_order = sorted(range(len(keys)), key=plain.__getitem__)
         rank = [0] * len(keys)
         for position_rank, position in enumerate(by_key_order):
             rank[position] = position_rank
@@ -262,8 +364,6 @@ class AssetGraph:
                 indegree[child] -= 1
                 if indegree[child] == 0:
                     push(ready, rank[child])
-        if len(order) != len(keys):
-            self._raise_cycle({i for i, degree in enumerate(indegree) if degree > 0})
         return order
 
     def _raise_cycle(self, stuck: set[int]) -> None:
@@ -296,7 +396,7 @@ class AssetGraph:
     def get(self, key: AssetKey | str) -> AssetNode:
         """The node for ``key`` (a str is split on ``/``); a clear error with a did-you-mean if absent."""
         asset_key = AssetKey.from_user_string(key) if isinstance(key, str) else key
-        position = self._index.get(asset_key.parts)
+        position = self._index.get(asset_key)
         if position is None:
             hint = did_you_mean(asset_key, self._keys)
             msg = (
@@ -308,10 +408,10 @@ class AssetGraph:
         return self._node_list[position]
 
     def has(self, key: AssetKey) -> bool:
-        return key.parts in self._index
+        return key in self._index
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, AssetKey) and key.parts in self._index
+        return isinstance(key, AssetKey) and key in self._index
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -319,7 +419,7 @@ class AssetGraph:
     def __iter__(self) -> Iterator[AssetNode]:
         """The nodes, in topological order."""
         nodes, index = self._node_list, self._index
-        return (nodes[index[key.parts]] for key in self._toposorted)
+        return (nodes[index[key]] for key in self._ordered()[0])
 
     def __repr__(self) -> str:
         return f"AssetGraph({len(self._keys)} assets, {len(self.asset_check_keys)} checks)"
@@ -331,7 +431,7 @@ class AssetGraph:
 
     def node_for(self, key: AssetKey) -> AssetNode | None:
         """The node for ``key`` or ``None`` (no error), for callers that handle absence themselves."""
-        position = self._index.get(key.parts)
+        position = self._index.get(key)
         return None if position is None else self._node_list[position]
 
     def parents(self, key: AssetKey) -> frozenset[AssetKey]:
@@ -343,12 +443,12 @@ class AssetGraph:
     @property
     def toposorted_asset_keys(self) -> list[AssetKey]:
         """All keys, parents before children, ties by key order. Shared and cached: do not mutate."""
-        return self._toposorted
+        return self._ordered()[0]
 
     def toposort(self, keys: Iterable[AssetKey]) -> list[AssetKey]:
         """``keys`` in topological order (unknown keys raise :class:`~weir.errors.DefinitionError`)."""
         positions = self._positions(keys)
-        rank = self._topo_position
+        rank = self._ordered()[1]
         positions.sort(key=rank.__getitem__)
         return [self._keys[i] for i in positions]
 
@@ -374,7 +474,7 @@ class AssetGraph:
         index, nodes = self._index, self._node_list
         result: set[AssetCheckKey] = set()
         for key in keys:
-            position = index.get(key.parts)
+            position = index.get(key)
             if position is not None and nodes[position].check_keys:
                 result.update(nodes[position].check_keys)
         return result
@@ -408,7 +508,7 @@ class AssetGraph:
         index = self._index
         positions: list[int] = []
         for key in keys:
-            position = index.get(key.parts)
+            position = index.get(key)
             if position is None:
                 self.get(key)  # raises with a did-you-mean
             else:
@@ -418,7 +518,7 @@ class AssetGraph:
     def _closure(
         self,
         keys: Iterable[AssetKey],
-        edges: list[list[int]],
+        edges: list[tuple[int, ...]],
         depth: int | None,
         include_self: bool,
     ) -> set[AssetKey]:
@@ -445,7 +545,7 @@ class AssetGraph:
         keys_list = self._keys
         return {keys_list[i] for i in found}
 
-    def _reach(self, start: list[int], edges: list[list[int]]) -> set[AssetKey]:
+    def _reach(self, start: list[int], edges: list[tuple[int, ...]]) -> set[AssetKey]:
         """Nodes reachable from ``start`` through one or more edges (``start`` itself only if it is
         reachable from another start node)."""
         seen = bytearray(len(self._keys))

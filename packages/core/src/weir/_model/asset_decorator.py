@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, overload
 
-from weir._model.asset_in_out import NO_TYPE, AssetDep, AssetIn, AssetOut, coerce_dep
+from weir._model.asset_in_out import NO_TYPE, AssetDep, AssetIn, AssetOut, dep_target_key
 from weir._model.asset_key import (
     AssetKey,
     CoercibleToAssetKey,
@@ -22,6 +22,8 @@ from weir.errors import DefinitionError
 
 __all__ = ["asset", "multi_asset"]
 
+_NO_RESOURCE_KEYS: frozenset[str] = frozenset()
+
 
 def _what(kind: str, fn: Callable[..., Any], name: str | None = None) -> str:
     where = f"{fn.__module__}.{fn.__qualname__}" if hasattr(fn, "__qualname__") else repr(fn)
@@ -33,6 +35,8 @@ def _build_inputs(
     ins: Mapping[str, AssetIn] | None,
     what: str,
 ) -> tuple[dict[str, AssetKey], dict[str, InputDefinition], dict[str, AssetDep]]:
+    if not ins and not info.input_params:
+        return {}, {}, {}
     ins = dict(ins or {})
     unknown = set(ins) - set(info.input_params)
     if unknown:
@@ -46,7 +50,7 @@ def _build_inputs(
     deps: dict[str, AssetDep] = {}
     for param in info.input_params:
         asset_in = ins.get(param)
-        key = asset_in.resolve_key(param) if asset_in is not None else AssetKey([param])
+        key = asset_in.resolve_key(param) if asset_in is not None else AssetKey(param)
         keys[param] = key
         dagster_type = asset_in.dagster_type if asset_in is not None else NO_TYPE
         if dagster_type is NO_TYPE and param in info.input_annotations:
@@ -65,27 +69,53 @@ def _build_inputs(
     return keys, defs, deps
 
 
-def _merge_deps(
+def _collect_deps(
     what: str, input_deps: Mapping[str, AssetDep], deps: Iterable[Any] | None
-) -> list[AssetDep]:
-    result = list(input_deps.values())
-    seen = {d.asset_key for d in result}
-    for raw in deps or ():
-        dep = coerce_dep(raw)
-        if dep.asset_key in seen:
+) -> tuple[tuple[AssetDep, ...] | None, tuple[AssetKey, ...]]:
+    """The asset's deps, data inputs first: ``(AssetDep objects, keys)``. The objects are ``None``
+    when there are no data inputs and no ``AssetDep`` in ``deps``: the spec then makes them on use."""
+    keys = [d.asset_key for d in input_deps.values()] if input_deps else []
+    if not deps:
+        return (tuple(input_deps.values()) if input_deps else None), tuple(keys)
+    seen = set(keys)
+    given: list[Any] = []
+    has_dep_objects = bool(input_deps)
+    for raw in deps:
+        if isinstance(raw, AssetDep):
+            key = raw.asset_key
+            has_dep_objects = True
+        else:
+            key = dep_target_key(raw)
+        if key in seen:
             msg = (
-                f"{what}: {dep.asset_key.to_user_string()!r} is both a data input (a parameter or ins=) and "
+                f"{what}: {key.to_user_string()!r} is both a data input (a parameter or ins=) and "
                 f"listed in deps=. Keep it in one place: a parameter loads the value, deps= only orders."
             )
             raise DefinitionError(msg)
-        seen.add(dep.asset_key)
-        result.append(dep)
-    return result
+        seen.add(key)
+        keys.append(key)
+        given.append(raw)
+    if not has_dep_objects:
+        return None, tuple(keys)
+    extra = [
+        raw if isinstance(raw, AssetDep) else AssetDep(key)
+        for raw, key in zip(given, keys[len(keys) - len(given) :], strict=True)
+    ]
+    return (*input_deps.values(), *extra), tuple(keys)
+
+
+def _merge_deps(
+    what: str, input_deps: Mapping[str, AssetDep], deps: Iterable[Any] | None
+) -> list[AssetDep]:
+    dep_objects, keys = _collect_deps(what, input_deps, deps)
+    return list(dep_objects) if dep_objects is not None else [AssetDep(k) for k in keys]
 
 
 def _required_resource_keys(
     info: ComputeFnInfo, explicit: Iterable[str] | None, what: str
 ) -> frozenset[str]:
+    if not explicit and not info.resource_params:
+        return _NO_RESOURCE_KEYS
     keys = set(explicit or ())
     overlap = keys & set(info.resource_params)
     if overlap and explicit:
@@ -96,48 +126,91 @@ def _required_resource_keys(
 
 
 def _kinds(kinds: Iterable[str] | None, compute_kind: str | None) -> set[str] | None:
+    if not kinds and not compute_kind:
+        return None
     result = set(kinds or ())
     if compute_kind:
         result.add(compute_kind)
     return result or None
 
 
-def _build_asset(
-    fn: Callable[..., Any],
-    *,
-    name: Any,
-    key_prefix: Any,
-    ins: Any,
-    deps: Any,
-    metadata: Any,
-    tags: Any,
-    description: Any,
-    config_schema: Any,
-    required_resource_keys: Any,
-    resource_defs: Any,
-    hooks: Any,
-    io_manager_def: Any,
-    io_manager_key: Any,
-    dagster_type: Any,
-    partitions_def: Any,
-    op_tags: Any,
-    group_name: Any,
-    output_required: Any,
-    automation_condition: Any,
-    freshness_policy: Any,
-    backfill_policy: Any,
-    retry_policy: Any,
-    code_version: Any,
-    key: Any,
-    check_specs: Any,
-    owners: Any,
-    kinds: Any,
-    pool: Any,
-    is_virtual: Any,
-    compute_kind: Any,
-    non_argument_deps: Any,
-) -> AssetsDefinition:
-    """Build the definition for ``@asset`` (module level, so decorating allocates no closure)."""
+# ``asset(...)`` packs its options into one tuple, in this order, and ``_build_asset`` unpacks it:
+# binding a tuple is much cheaper than passing 31 keyword arguments on every decoration.
+_ASSET_OPTIONS = (
+    "name",
+    "key_prefix",
+    "ins",
+    "deps",
+    "metadata",
+    "tags",
+    "description",
+    "config_schema",
+    "required_resource_keys",
+    "resource_defs",
+    "hooks",
+    "io_manager_def",
+    "io_manager_key",
+    "dagster_type",
+    "partitions_def",
+    "op_tags",
+    "group_name",
+    "output_required",
+    "automation_condition",
+    "freshness_policy",
+    "backfill_policy",
+    "retry_policy",
+    "code_version",
+    "key",
+    "check_specs",
+    "owners",
+    "kinds",
+    "pool",
+    "is_virtual",
+    "compute_kind",
+    "non_argument_deps",
+)
+
+
+def _apply_asset(options: tuple[Any, ...], fn: Callable[..., Any]) -> AssetsDefinition:
+    """``@asset(...)`` applied to ``fn`` (a module-level function: decorating allocates no closure)."""
+    return _build_asset(fn, options)
+
+
+def _build_asset(fn: Callable[..., Any], options: tuple[Any, ...]) -> AssetsDefinition:
+    """Build the definition for ``@asset``; ``options`` holds the arguments in ``_ASSET_OPTIONS`` order."""
+    (
+        name,
+        key_prefix,
+        ins,
+        deps,
+        metadata,
+        tags,
+        description,
+        config_schema,
+        required_resource_keys,
+        resource_defs,
+        hooks,
+        io_manager_def,
+        io_manager_key,
+        dagster_type,
+        partitions_def,
+        op_tags,
+        group_name,
+        output_required,
+        automation_condition,
+        freshness_policy,
+        backfill_policy,
+        retry_policy,
+        code_version,
+        key,
+        check_specs,
+        owners,
+        kinds,
+        pool,
+        is_virtual,
+        compute_kind,
+        non_argument_deps,
+    ) = options
     what = _what("asset", fn, name)
     if key is not None and (name is not None or key_prefix is not None):
         raise DefinitionError(
@@ -145,23 +218,32 @@ def _build_asset(
         )
     if key is not None:
         asset_key = AssetKey.from_coercible(key)
+        op_name = asset_key.to_python_identifier()
     else:
         asset_name = check_valid_name(name or fn.__name__, "Asset name")
-        asset_key = AssetKey([*coerce_key_prefix(key_prefix), asset_name])
+        if key_prefix is not None:
+            asset_key = AssetKey([*coerce_key_prefix(key_prefix), asset_name])
+            op_name = asset_key.to_python_identifier()
+        else:
+            asset_key = AssetKey(asset_name)
+            op_name = asset_name  # a valid name is its own identifier
     info = analyze_compute_fn(fn, what=what)
     keys_by_input, input_defs, input_deps = _build_inputs(info, ins, what)
-    all_deps = _merge_deps(what, input_deps, [*(deps or ()), *(non_argument_deps or ())])
-    op_name = asset_key.to_python_identifier()
-    res_defs = dict(resource_defs or {})
+    dep_objects, dep_keys = _collect_deps(
+        what, input_deps, [*(deps or ()), *non_argument_deps] if non_argument_deps else deps
+    )
+    res_defs = dict(resource_defs) if resource_defs else None
     out_io_key = io_manager_key
     if io_manager_def is not None:
         if io_manager_key is not None:
             raise DefinitionError(f"{what}: pass io_manager_key or io_manager_def, not both.")
         out_io_key = f"{op_name}__io_manager"
+        res_defs = res_defs or {}
         res_defs[out_io_key] = io_manager_def
     out_type = dagster_type if dagster_type is not None else info.return_annotation
     if info.returns_nothing:
         out_type = None
+    description = description or _doc(fn)
     output_def = OutputDefinition(
         "result",
         dagster_type=out_type,
@@ -176,7 +258,7 @@ def _build_asset(
         fn_info=info,
         ins=input_defs,
         outs={"result": output_def},
-        description=description or _doc(fn),
+        description=description,
         config_schema=config_schema,
         required_resource_keys=_required_resource_keys(info, required_resource_keys, what),
         tags=op_tags,
@@ -184,23 +266,25 @@ def _build_asset(
         code_version=code_version,
         pool=pool,
     )
-    spec = AssetSpec(
+    spec = AssetSpec._from_checked_deps(
         asset_key,
-        deps=all_deps,
-        description=description or _doc(fn),
-        metadata=metadata,
-        skippable=not output_required,
-        group_name=group_name,
-        code_version=code_version,
-        automation_condition=automation_condition,
-        owners=owners,
-        tags=tags,
-        kinds=_kinds(kinds, compute_kind),
-        partitions_def=partitions_def,
-        freshness_policy=freshness_policy,
-        is_virtual=is_virtual,
+        dep_objects,
+        dep_keys,
+        description,
+        metadata,
+        not output_required,  # skippable
+        group_name,
+        code_version,
+        automation_condition,
+        owners,
+        tags,
+        _kinds(kinds, compute_kind),
+        partitions_def,
+        freshness_policy,
+        is_virtual,
     )
-    _check_check_specs(what, check_specs, {asset_key})
+    if check_specs:
+        _check_check_specs(what, check_specs, {asset_key})
     return AssetsDefinition(
         node_def=node,
         keys_by_input_name=keys_by_input,
@@ -306,42 +390,42 @@ def asset(
         msg = f"@asset got unexpected keyword argument(s) {sorted(kwargs)}."
         raise DefinitionError(msg)
 
-    options = {
-        "name": name,
-        "key_prefix": key_prefix,
-        "ins": ins,
-        "deps": deps,
-        "metadata": metadata,
-        "tags": tags,
-        "description": description,
-        "config_schema": config_schema,
-        "required_resource_keys": required_resource_keys,
-        "resource_defs": resource_defs,
-        "hooks": hooks,
-        "io_manager_def": io_manager_def,
-        "io_manager_key": io_manager_key,
-        "dagster_type": dagster_type,
-        "partitions_def": partitions_def,
-        "op_tags": op_tags,
-        "group_name": group_name,
-        "output_required": output_required,
-        "automation_condition": automation_condition,
-        "freshness_policy": freshness_policy,
-        "backfill_policy": backfill_policy,
-        "retry_policy": retry_policy,
-        "code_version": code_version,
-        "key": key,
-        "check_specs": check_specs,
-        "owners": owners,
-        "kinds": kinds,
-        "pool": pool,
-        "is_virtual": is_virtual,
-        "compute_kind": compute_kind,
-        "non_argument_deps": non_argument_deps,
-    }
+    options = (
+        name,
+        key_prefix,
+        ins,
+        deps,
+        metadata,
+        tags,
+        description,
+        config_schema,
+        required_resource_keys,
+        resource_defs,
+        hooks,
+        io_manager_def,
+        io_manager_key,
+        dagster_type,
+        partitions_def,
+        op_tags,
+        group_name,
+        output_required,
+        automation_condition,
+        freshness_policy,
+        backfill_policy,
+        retry_policy,
+        code_version,
+        key,
+        check_specs,
+        owners,
+        kinds,
+        pool,
+        is_virtual,
+        compute_kind,
+        non_argument_deps,
+    )
     if compute_fn is not None:
-        return _build_asset(compute_fn, **options)
-    return functools.partial(_build_asset, **options)
+        return _build_asset(compute_fn, options)
+    return functools.partial(_apply_asset, options)
 
 
 def _doc(fn: Callable[..., Any]) -> str | None:

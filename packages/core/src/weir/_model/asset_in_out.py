@@ -13,7 +13,7 @@ from weir._model.asset_key import (
 )
 from weir.errors import DefinitionError
 
-__all__ = ["NO_TYPE", "AssetDep", "AssetIn", "AssetOut", "coerce_dep"]
+__all__ = ["NO_TYPE", "AssetDep", "AssetIn", "AssetOut", "coerce_dep", "dep_target_key"]
 
 
 class _NoType:
@@ -165,7 +165,7 @@ class AssetDep:
         partition_mapping: Any = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
-        self.asset_key = _key_of_dep_target(asset)
+        self.asset_key = dep_target_key(asset)
         self.partition_mapping = partition_mapping
         self.metadata = dict(metadata or {})
 
@@ -184,7 +184,10 @@ class AssetDep:
         return f"AssetDep({self.asset_key!r})"
 
 
-def _key_of_dep_target(asset: Any) -> AssetKey:
+def dep_target_key(asset: Any) -> AssetKey:
+    """The key named by a ``deps=`` element that is not an ``AssetDep`` (key, str, list, spec, definition)."""
+    if type(asset) is str and "/" not in asset:
+        return AssetKey(asset)
     if isinstance(asset, AssetKey):
         return asset
     if isinstance(asset, str):
@@ -195,7 +198,7 @@ def _key_of_dep_target(asset: Any) -> AssetKey:
                 f"AssetKey.from_user_string({asset!r})."
             )
             raise DefinitionError(msg)
-        return AssetKey([asset])
+        return AssetKey(asset)
     if isinstance(asset, (list, tuple)):
         return AssetKey(list(asset))
     # AssetSpec / SourceAsset expose `.key`; a single-key AssetsDefinition does too.

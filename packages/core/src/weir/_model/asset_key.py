@@ -18,28 +18,61 @@ _VALID_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 _INVALID_CHARS = re.compile(r"[^A-Za-z0-9_]")
 
 
+# Keys are interned: building a key that was built before returns the same object. Dicts and sets
+# compare identical keys without calling ``AssetKey.__eq__`` (a Python function), so graphs of
+# thousands of assets look keys up at C speed. Single-component keys are stored under their str,
+# longer ones under their plain tuple of parts. The table is bounded: past the limit keys are still
+# correct, only no longer shared.
+_INTERNED: dict[Any, AssetKey] = {}
+_INTERN_LIMIT = 1 << 17
+
+
 class AssetKey(tuple):  # type: ignore[type-arg]
     """The key of an asset: a non-empty path of strings, e.g. ``AssetKey(["raw", "orders"])``.
 
     ``AssetKey("a/b")`` keeps ``"a/b"`` as one component; use :meth:`from_user_string`
     to split on ``/``. Keys are immutable, hashable and ordered by path. An ``AssetKey`` is a
     tuple of its path components (as Dagster's is a tuple), so hashing and comparison run at C
-    speed: graphs of thousands of assets look keys up constantly.
+    speed: graphs of thousands of assets look keys up constantly. An ``AssetKey`` never equals a
+    plain tuple.
     """
 
     __slots__ = ()
 
     def __new__(cls, path: str | Sequence[str]) -> AssetKey:
-        if isinstance(path, str):
+        if type(path) is str:
+            interned = _INTERNED.get(path)
+            if interned is not None and cls is AssetKey:
+                return interned
+            key = tuple.__new__(cls, (path,))
+            if cls is AssetKey and len(_INTERNED) < _INTERN_LIMIT:
+                _INTERNED[path] = key
+            return key
+        if isinstance(path, str):  # a str subclass: one component, kept as given
             return tuple.__new__(cls, (path,))
-        parts = tuple.__new__(cls, path)
+        parts = tuple(path)
+        lookup: Any = parts[0] if len(parts) == 1 else parts
+        try:
+            interned = _INTERNED.get(lookup)
+        except TypeError:  # an unhashable component: reported below
+            interned = None
+        if interned is not None and cls is AssetKey:
+            return interned
         if not parts:
             raise DefinitionError("An AssetKey needs at least one path component.")
+        exact = True
         for part in parts:
-            if type(part) is not str and not isinstance(part, str):
-                msg = f"AssetKey path components must be strings, got {part!r} in {list(path)!r}."
-                raise DefinitionError(msg)
-        return parts
+            if type(part) is not str:
+                if not isinstance(part, str):
+                    msg = (
+                        f"AssetKey path components must be strings, got {part!r} in {list(path)!r}."
+                    )
+                    raise DefinitionError(msg)
+                exact = False
+        key = tuple.__new__(cls, parts)
+        if exact and cls is AssetKey and len(_INTERNED) < _INTERN_LIMIT:
+            _INTERNED[lookup] = key
+        return key
 
     def __getnewargs__(self) -> tuple[Any, ...]:  # pickle: AssetKey(parts)
         return (tuple(self),)
@@ -80,10 +113,13 @@ class AssetKey(tuple):  # type: ignore[type-arg]
 
     def to_python_identifier(self, suffix: str | None = None) -> str:
         """``a__b``: the op and step name of an asset. Characters outside ``[A-Za-z0-9_]`` become ``_``."""
-        ident = "__".join(
-            part if _VALID_NAME.match(part) else _INVALID_CHARS.sub("_", part)
-            for part in self.parts
-        )
+        if len(self) == 1:
+            part = self[0]
+            ident = part if _VALID_NAME.match(part) else _INVALID_CHARS.sub("_", part)
+        else:
+            ident = "__".join(
+                part if _VALID_NAME.match(part) else _INVALID_CHARS.sub("_", part) for part in self
+            )
         return f"{ident}_{suffix}" if suffix else ident
 
     def to_escaped_user_string(self) -> str:

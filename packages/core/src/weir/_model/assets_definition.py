@@ -17,6 +17,9 @@ __all__ = ["AssetsDefinition"]
 # shared immutable defaults: most definitions have no hooks, resources or input deps
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _NO_HOOKS: frozenset[Any] = frozenset()
+_NO_CHECK_KEYS: frozenset[AssetCheckKey] = frozenset()
+_NO_RESOURCE_KEYS: frozenset[str] = frozenset()
+_DEFAULT_IO_MANAGER_ONLY: frozenset[str] = frozenset({"io_manager"})
 
 
 class AssetsDefinition:
@@ -26,8 +29,11 @@ class AssetsDefinition:
     ``Definitions``): they are in the graph but cannot be materialized by weir.
     """
 
+    # Derived key sets are built on first use: ``None`` in ``_selected`` / ``_selected_checks``
+    # means "every key" (the common case), and ``_all_keys`` / ``_output_names_by_key`` are caches.
     __slots__ = (
         "__weakref__",
+        "_all_keys",
         "_backfill_policy",
         "_can_subset",
         "_check_specs",
@@ -65,24 +71,33 @@ class AssetsDefinition:
         self._node_def = node_def
         self._keys_by_input_name = dict(keys_by_input_name)
         self._keys_by_output_name = dict(keys_by_output_name)
-        self._specs_by_key = {s.key: s for s in specs}
-        if len(self._specs_by_key) != len(specs):
-            dupes = sorted(
-                {s.key.to_user_string() for s in specs if sum(t.key == s.key for t in specs) > 1}
-            )
-            msg = f"An asset definition lists the same asset key more than once: {dupes}."
-            raise DefinitionError(msg)
-        self._output_names_by_key = {k: n for n, k in self._keys_by_output_name.items()}
+        if len(specs) == 1:
+            only = specs[0]
+            self._specs_by_key = {only.key: only}
+        else:
+            self._specs_by_key = {s.key: s for s in specs}
+            if len(self._specs_by_key) != len(specs):
+                dupes = sorted(
+                    {
+                        s.key.to_user_string()
+                        for s in specs
+                        if sum(t.key == s.key for t in specs) > 1
+                    }
+                )
+                msg = f"An asset definition lists the same asset key more than once: {dupes}."
+                raise DefinitionError(msg)
+        self._output_names_by_key: dict[AssetKey, str] | None = None
         self._can_subset = can_subset
-        all_keys = frozenset(self._specs_by_key)
-        self._selected = (
-            frozenset(selected_asset_keys) if selected_asset_keys is not None else all_keys
+        self._all_keys: frozenset[AssetKey] | None = None
+        self._selected: frozenset[AssetKey] | None = (
+            frozenset(selected_asset_keys) if selected_asset_keys is not None else None
         )
-        self._check_specs = tuple(check_specs)
-        all_check_keys = frozenset(c.key for c in self._check_specs)
-        self._selected_checks = (
-            frozenset(selected_check_keys) if selected_check_keys is not None else all_check_keys
-        )
+        self._check_specs = tuple(check_specs) if check_specs else ()
+        self._selected_checks: frozenset[AssetCheckKey] | None
+        if selected_check_keys is not None:
+            self._selected_checks = frozenset(selected_check_keys)
+        else:  # every check: known to be none, or computed on first use
+            self._selected_checks = None if self._check_specs else _NO_CHECK_KEYS
         self._resource_defs = dict(resource_defs) if resource_defs else _EMPTY
         self._backfill_policy = backfill_policy
         self._hooks = frozenset(hooks) if hooks else _NO_HOOKS
@@ -91,6 +106,15 @@ class AssetsDefinition:
         )
         self._input_deps = dict(input_deps) if input_deps else _EMPTY
         self._required_resource_keys: frozenset[str] | None = None
+
+    def _all_check_keys(self) -> frozenset[AssetCheckKey]:
+        return frozenset(c.key for c in self._check_specs) if self._check_specs else _NO_CHECK_KEYS
+
+    def _output_names(self) -> dict[AssetKey, str]:
+        names = self._output_names_by_key
+        if names is None:
+            names = self._output_names_by_key = {k: n for n, k in self._keys_by_output_name.items()}
+        return names
 
     # -- identity -------------------------------------------------------------------------
     @property
@@ -118,24 +142,31 @@ class AssetsDefinition:
     @property
     def keys(self) -> frozenset[AssetKey]:
         """The selected asset keys (all keys unless this is a subset)."""
-        return self._selected
+        selected = self._selected
+        return selected if selected is not None else self.all_keys
 
     @property
     def key(self) -> AssetKey:
-        if len(self._selected) != 1:
-            msg = f"This definition has {len(self._selected)} asset keys ({self._key_list()}); use .keys."
+        if self._selected is None and len(self._specs_by_key) == 1:
+            return next(iter(self._specs_by_key))
+        keys = self.keys
+        if len(keys) != 1:
+            msg = f"This definition has {len(keys)} asset keys ({self._key_list()}); use .keys."
             raise DefinitionError(msg)
-        return next(iter(self._selected))
+        return next(iter(keys))
 
     @property
     def all_keys(self) -> frozenset[AssetKey]:
-        return frozenset(self._specs_by_key)
+        keys = self._all_keys
+        if keys is None:
+            keys = self._all_keys = frozenset(self._specs_by_key)
+        return keys
 
     @property
     def is_subset(self) -> bool:
-        return self._selected != frozenset(
-            self._specs_by_key
-        ) or self._selected_checks != frozenset(c.key for c in self._check_specs)
+        return (self._selected is not None and self._selected != self.all_keys) or (
+            self._selected_checks is not None and self._selected_checks != self._all_check_keys()
+        )
 
     @property
     def can_subset(self) -> bool:
@@ -160,7 +191,10 @@ class AssetsDefinition:
     # -- specs ----------------------------------------------------------------------------
     @property
     def specs(self) -> Iterable[AssetSpec]:
-        return [s for k, s in self._specs_by_key.items() if k in self._selected]
+        selected = self._selected
+        if selected is None:
+            return list(self._specs_by_key.values())
+        return [s for k, s in self._specs_by_key.items() if k in selected]
 
     @property
     def specs_by_key(self) -> Mapping[AssetKey, AssetSpec]:
@@ -176,11 +210,11 @@ class AssetsDefinition:
 
     @property
     def asset_deps(self) -> Mapping[AssetKey, set[AssetKey]]:
-        return {k: {d.asset_key for d in s.deps} for k, s in self._specs_by_key.items()}
+        return {k: set(s._dep_keys) for k, s in self._specs_by_key.items()}
 
     @property
     def dependency_keys(self) -> set[AssetKey]:
-        return {d.asset_key for s in self._specs_by_key.values() for d in s.deps}
+        return {k for s in self._specs_by_key.values() for k in s._dep_keys}
 
     @property
     def keys_by_input_name(self) -> Mapping[str, AssetKey]:
@@ -196,14 +230,15 @@ class AssetsDefinition:
 
     def get_output_name_for_asset_key(self, key: AssetKey) -> str:
         try:
-            return self._output_names_by_key[key]
+            return self._output_names()[key]
         except KeyError:
             msg = f"Asset key {key.to_user_string()!r} is not an output of this definition ({self._key_list()})."
             raise DefinitionError(msg) from None
 
     def get_io_manager_key_for_asset_key(self, key: AssetKey) -> str:
-        if self._node_def is not None and key in self._output_names_by_key:
-            return self._node_def.outs[self._output_names_by_key[key]].io_manager_key
+        output_names = self._output_names()
+        if self._node_def is not None and key in output_names:
+            return self._node_def.outs[output_names[key]].io_manager_key
         spec = self._specs_by_key.get(key)
         if spec is not None:
             return str(spec.metadata.get("dagster/io_manager_key", "io_manager"))
@@ -257,14 +292,15 @@ class AssetsDefinition:
 
     def _compute_required_resource_keys(self) -> frozenset[str]:
         if self._node_def is None:
-            return frozenset()
+            return _NO_RESOURCE_KEYS
         keys = set(self._node_def.required_resource_keys)
         for out in self._node_def.outs.values():
             keys.add(out.io_manager_key)
         for inp in self._node_def.ins.values():
             if inp.input_manager_key:
                 keys.add(inp.input_manager_key)
-        return frozenset(keys)
+        # most definitions need only the default IO manager: share that set
+        return _DEFAULT_IO_MANAGER_ONLY if keys == _DEFAULT_IO_MANAGER_ONLY else frozenset(keys)
 
     @property
     def hook_defs(self) -> frozenset[Any]:
@@ -273,11 +309,17 @@ class AssetsDefinition:
     # -- checks ---------------------------------------------------------------------------
     @property
     def check_specs(self) -> Iterable[Any]:
-        return [c for c in self._check_specs if c.key in self._selected_checks]
+        selected = self._selected_checks
+        if selected is None:
+            return list(self._check_specs)
+        return [c for c in self._check_specs if c.key in selected]
 
     @property
     def check_keys(self) -> frozenset[AssetCheckKey]:
-        return self._selected_checks
+        selected = self._selected_checks
+        if selected is None:
+            selected = self._selected_checks = self._all_check_keys()
+        return selected
 
     # -- derived definitions ----------------------------------------------------------------
     def _replace(self, **changes: Any) -> AssetsDefinition:
@@ -305,11 +347,11 @@ class AssetsDefinition:
         selected_asset_check_keys: Iterable[AssetCheckKey] | None = None,
     ) -> AssetsDefinition:
         """This definition restricted to ``selected_asset_keys`` (and checks)."""
-        keys = frozenset(selected_asset_keys) & frozenset(self._specs_by_key)
+        keys = frozenset(selected_asset_keys) & self.all_keys
         checks = (
-            frozenset(selected_asset_check_keys) & frozenset(c.key for c in self._check_specs)
+            frozenset(selected_asset_check_keys) & self._all_check_keys()
             if selected_asset_check_keys is not None
-            else self._selected_checks
+            else self.check_keys
         )
         return self._replace(selected_asset_keys=keys, selected_check_keys=checks)
 
@@ -335,11 +377,11 @@ class AssetsDefinition:
             keys_by_input_name={n: rk(k) for n, k in self._keys_by_input_name.items()},
             keys_by_output_name={n: rk(k) for n, k in self._keys_by_output_name.items()},
             specs=specs,
-            selected_asset_keys={rk(k) for k in self._selected},
+            selected_asset_keys=None if self._selected is None else {rk(k) for k in self._selected},
             check_specs=checks,
-            selected_check_keys={
-                AssetCheckKey(rk(c.asset_key), c.name) for c in self._selected_checks
-            },
+            selected_check_keys=None
+            if self._selected_checks is None
+            else {AssetCheckKey(rk(c.asset_key), c.name) for c in self._selected_checks},
             input_deps={
                 n: AssetDep(
                     rk(d.asset_key), partition_mapping=d.partition_mapping, metadata=d.metadata

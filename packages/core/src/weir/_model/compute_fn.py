@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import FunctionType
 from typing import Any
 
 from weir.errors import DefinitionError
 
 __all__ = ["ComputeFnInfo", "analyze_compute_fn"]
+
+_NO_ANNOTATION: Any = inspect.Signature.empty
 
 _CONTEXT_TYPE_NAMES = frozenset(
     {
@@ -49,7 +51,7 @@ class ComputeFnInfo:
         self.input_params: list[str] = []
         self.input_annotations: dict[str, Any] = {}
         self.input_defaults: dict[str, Any] = {}
-        self.return_annotation: Any = inspect.Signature.empty
+        self.return_annotation: Any = _NO_ANNOTATION
         self.returns_nothing = False
         code = getattr(fn, "__code__", None)
         if code is not None and type(fn) is FunctionType:
@@ -91,14 +93,18 @@ def _eval_annotation(ann: str, globalns: dict[str, Any]) -> Any:
     return value
 
 
-def _resolve_annotations(fn: Callable[..., Any], raw: dict[str, Any]) -> dict[str, Any]:
-    """Evaluate string annotations (``from __future__ import annotations``) where possible."""
-    if not any(isinstance(a, str) for a in raw.values()):
-        return raw
-    globalns = getattr(fn, "__globals__", {})
-    return {
-        name: _eval_annotation(a, globalns) if isinstance(a, str) else a for name, a in raw.items()
-    }
+def _resolve_annotations(fn: Callable[..., Any], raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Evaluate string annotations (``from __future__ import annotations``) where possible.
+    ``raw`` is never changed: a copy is made when there is something to evaluate."""
+    resolved: dict[str, Any] | None = None
+    globalns: dict[str, Any] = {}
+    for name, ann in raw.items():
+        if isinstance(ann, str):
+            if resolved is None:
+                resolved = dict(raw)
+                globalns = getattr(fn, "__globals__", {})
+            resolved[name] = _eval_annotation(ann, globalns)
+    return raw if resolved is None else resolved
 
 
 def _is_context_annotation(ann: Any) -> bool:
@@ -151,11 +157,15 @@ def _is_plain_function(fn: Any) -> bool:
 _EMPTY = inspect.Parameter.empty
 
 
-def _parameters(fn: Any, what: str) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
-    """``([(name, default)], raw annotations)``; plain functions are read from their code object."""
+def _parameters(fn: Any, what: str) -> tuple[list[tuple[str, Any]], Mapping[str, Any]]:
+    """``([(name, default)], raw annotations)``; plain functions are read from their code object
+    (their annotations mapping is returned as is: callers only read it)."""
     if _is_plain_function(fn) and not fn.__code__.co_flags & _VARARGS:
         code = fn.__code__
-        names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+        count = code.co_argcount + code.co_kwonlyargcount
+        if not count:
+            return [], fn.__annotations__
+        names = code.co_varnames[:count]
         defaults = fn.__defaults__ or ()
         positional = names[: code.co_argcount]
         default_map: dict[str, Any] = {}
@@ -165,7 +175,7 @@ def _parameters(fn: Any, what: str) -> tuple[list[tuple[str, Any]], dict[str, An
             )
         if fn.__kwdefaults__:
             default_map.update(fn.__kwdefaults__)
-        return [(n, default_map.get(n, _EMPTY)) for n in names], dict(fn.__annotations__)
+        return [(n, default_map.get(n, _EMPTY)) for n in names], fn.__annotations__
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError) as exc:
@@ -224,7 +234,7 @@ def analyze_compute_fn(
         info.input_params.append(name)
         if default is not _EMPTY:
             info.input_defaults[name] = default
-    ret = _unwrap_return(annotations.get("return", inspect.Signature.empty), info.is_generator)
+    ret = _unwrap_return(annotations.get("return", _NO_ANNOTATION), info.is_generator)
     info.return_annotation = ret
     info.returns_nothing = _is_none_annotation(ret)
     return info
@@ -233,7 +243,7 @@ def analyze_compute_fn(
 def _unwrap_return(ret: Any, is_generator: bool) -> Any:
     """The type of the value behind a return annotation: ``Output[T]`` -> ``T``; ``Output``,
     ``MaterializeResult``, iterators and generators -> unchecked (``empty``)."""
-    if ret is inspect.Signature.empty or ret is None:
+    if ret is _NO_ANNOTATION or ret is None:
         return ret
     if is_generator:
         return inspect.Signature.empty
