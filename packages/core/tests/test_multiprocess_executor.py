@@ -386,12 +386,20 @@ def test_executors_are_registered_through_the_plugin_hook() -> None:
 # -- op jobs, results, re-execution ---------------------------------------------------------------------
 
 
-def test_op_jobs_run_in_process_with_the_filesystem_io_manager(jobs: Any, instance: Any) -> None:
+def test_op_jobs_run_in_the_pool_with_the_filesystem_io_manager(jobs: Any, instance: Any) -> None:
     with execute_job(reconstructable(jobs.op_pipeline), instance=instance) as result:
         assert result.success
         assert result.output_for_node("add_one") == 4
+    assert os.getpid() not in {e.pid for e in result.all_events if e.is_step_start}
     stored = list(Path(instance.storage_directory()).rglob("add_one/result"))
     assert stored, "the op output should have been written by the filesystem IO manager"
+    in_process = execute_job(
+        reconstructable(jobs.op_pipeline),
+        instance=instance,
+        run_config={"execution": {"config": {"in_process": {}}}},
+    )
+    assert in_process.success and in_process.output_for_node("add_one") == 4
+    assert {e.pid for e in in_process.all_events} == {os.getpid()}
 
 
 def test_result_as_a_context_manager_initialises_io_managers_once(jobs: Any, instance: Any) -> None:
@@ -644,3 +652,218 @@ def test_bad_resource_config_fails_before_any_worker_starts(jobs: Any, instance:
             run_config={"resources": {"tracker": {"config": {"log_dri": "/tmp"}}}},
         )
     assert instance.get_runs() == []
+
+
+# -- op jobs in the pool ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def op_jobs() -> Any:
+    from mp_fixtures import op_jobs as module
+
+    return module
+
+
+def _index(result: Any, step_key: str, kind: str) -> int:
+    return next(
+        i
+        for i, e in enumerate(result.all_events)
+        if e.step_key == step_key and e.event_type_value == kind
+    )
+
+
+def test_a_diamond_of_ops_runs_across_two_workers(
+    op_jobs: Any, instance: Any, tmp_path: Path
+) -> None:
+    # left and right each wait until the other has started: they meet only if both run at once
+    meet = {"config": {"folder": str(tmp_path)}}
+    result = execute_job(
+        reconstructable(op_jobs.diamond),
+        instance=instance,
+        run_config={
+            "ops": {"left": meet, "right": meet},
+            "execution": {"config": {"multiprocess": {"max_concurrent": 2}}},
+        },
+    )
+    assert result.success
+    left, right = result.output_for_node("left"), result.output_for_node("right")
+    assert left["met"] and right["met"], (left, right)
+    assert left["pid"] != right["pid"] and os.getpid() not in (left["pid"], right["pid"])
+    joined = result.output_for_node("join")
+    assert joined["total"] == 11 + 20
+    assert joined["pids"][2] in (left["pid"], right["pid"])  # the pool has two workers
+    for step in ("source", "left", "right", "join"):
+        kinds = _types(result, step)
+        assert kinds[:3] == ["STEP_WORKER_STARTING", "STEP_WORKER_STARTED", "STEP_START"]
+        assert kinds[-1] == "STEP_SUCCESS"
+    for upstream in ("left", "right"):
+        assert _index(result, upstream, "STEP_SUCCESS") < _index(result, "join", "STEP_START")
+    assert list(Path(instance.storage_directory()).rglob("join/result"))
+    run = instance.get_run_by_id(result.run_id)
+    assert run.status is dg.DagsterRunStatus.SUCCESS
+    assert run.step_keys_to_execute == ["source", "left", "right", "join"]
+    assert [e.event_type_value for e in instance.all_logs(result.run_id)] == _types(result)
+
+
+def test_dynamic_fan_out_maps_and_collects_across_workers(op_jobs: Any, instance: Any) -> None:
+    result = execute_job(
+        reconstructable(op_jobs.get_fan_job),
+        instance=instance,
+        run_config={"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}},
+    )
+    assert result.success
+    # the fanning op reported its keys; one step per key, dispatched only after that
+    mapped = [f"{op}[{k}]" for op in ("square", "plus_pid") for k in ("k3", "k1", "k2")]
+    fan_done = _index(result, "fan_out", "STEP_SUCCESS")
+    for step in mapped:
+        assert _index(result, step, "STEP_WORKER_STARTING") > fan_done
+        start = result.all_events[_index(result, step, "STEP_START")]
+        assert start.pid != os.getpid()
+    for k in ("k3", "k1", "k2"):  # plus_pid[k] waits for square[k] only
+        assert _index(result, f"square[{k}]", "STEP_SUCCESS") < _index(
+            result, f"plus_pid[{k}]", "STEP_START"
+        )
+    with result:
+        squares = result.output_for_node("square")
+        assert list(squares.items()) == [("k3", 9), ("k1", 1), ("k2", 4)]  # the fan's key order
+        assert {k: v["value"] for k, v in result.output_for_node("plus_pid").items()} == {
+            "k3": 10,
+            "k1": 2,
+            "k2": 5,
+        }
+        gathered = result.output_for_node("gather")
+        assert gathered["values"] == [10, 2, 5]  # collected in key order, whatever ran first
+        assert os.getpid() not in gathered["pids"]
+        assert result.output_for_node("inner") == 2.5  # a nested graph's output
+        assert result.output_for_node("inner.halve") == 2.5
+        assert result.output_value("half") == 2.5
+        assert result.output_value("gathered")["values"] == [10, 2, 5]
+    # the same values as in process
+    in_process = op_jobs.fan_job.execute_in_process()
+    assert in_process.output_for_node("square") == squares
+    assert in_process.output_for_node("gather")["values"] == [10, 2, 5]
+
+
+def test_a_failing_op_blocks_only_its_downstream(op_jobs: Any, instance: Any) -> None:
+    result = execute_job(reconstructable(op_jobs.failing), instance=instance)
+    assert not result.success
+    assert result.get_failed_step_keys() == {"explode", "fragile[b]"}
+    error = _failure(result, "explode")
+    assert error.cls_name == "ValueError" and "the op exploded" in error.message
+    assert result.is_node_untouched("after_explode")
+    assert result.is_node_success("after_bystander")
+    # a failed mapped step stops its own key downstream, and the collect; the other keys go on
+    assert {e.step_key for e in result.all_events if e.is_step_success} >= {
+        "fragile[a]",
+        "fragile[c]",
+        "shout[a]",
+        "shout[c]",
+    }
+    assert not [e for e in result.all_events if e.step_key == "shout[b]"]
+    assert result.is_node_untouched("gather_shouts")
+    with result:
+        assert result.output_for_node("after_bystander") == 42
+        assert result.output_for_node("shout") == {"a": "A!", "c": "C!"}
+    message = str(result.get_run_failure_event().message)
+    assert message.startswith('Execution of run for "failing" failed. Steps failed: [')
+    assert "'explode'" in message and "'fragile[b]'" in message
+    # in process, the same steps fail and the same ones are left out
+    in_process = op_jobs.failing.execute_in_process(raise_on_error=False)
+    assert in_process.get_failed_step_keys() == result.get_failed_step_keys()
+    assert in_process.is_node_untouched("gather_shouts")
+    assert in_process.output_for_node("shout") == {"a": "A!", "c": "C!"}
+    with pytest.raises(StepExecutionError, match='step "(explode|fragile\\[b\\])" failed'):
+        execute_job(reconstructable(op_jobs.failing), instance=instance, raise_on_error=True)
+
+
+def test_a_failure_ahead_of_a_long_chain_blocks_all_of_it(op_jobs: Any, instance: Any) -> None:
+    result = execute_job(
+        reconstructable(op_jobs.long_chain),
+        instance=instance,
+        run_config={"execution": {"config": {"multiprocess": {"max_concurrent": 1}}}},
+    )
+    assert result.get_failed_step_keys() == {"head"}
+    assert not [e for e in result.all_events if str(e.step_key).startswith("link_")]
+    assert result.get_run_failure_event() is not None
+
+
+def test_op_retries_and_hooks_run_in_the_workers(
+    op_jobs: Any, instance: Any, tmp_path: Path
+) -> None:
+    result = execute_job(
+        reconstructable(op_jobs.retrying),
+        instance=instance,
+        run_config={"resources": {"hook_dir": {"config": {"folder": str(tmp_path)}}}},
+    )
+    assert not result.success
+    kinds = _types(result, "flaky_op")
+    assert kinds.count("STEP_WORKER_STARTING") == 2  # the retry went back to the parent
+    assert "STEP_UP_FOR_RETRY" in kinds and "STEP_RESTARTED" in kinds
+    assert kinds[-1] != "STEP_FAILURE" and result.is_node_success("flaky_op")
+    assert result.retry_attempts_for_node("flaky_op") == 1
+    with result:
+        assert result.output_for_node("after_flaky") == 101
+    # the job's op_retry_policy (max_retries=1) applies to always_fails, then it fails for good
+    assert _types(result, "always_fails").count("STEP_WORKER_STARTING") == 2
+    error = _failure(result, "always_fails")
+    assert error.cls_name == "ConnectionError" and "down for good" in error.message
+    assert result.get_failed_step_keys() == {"always_fails"}
+    hooks = [line.split() for line in (tmp_path / "hooks.log").read_text().splitlines()]
+    assert [h[0] for h in hooks if h[1] == "after_flaky"] == ["success"]
+    assert [h[0] for h in hooks if h[1] == "flaky_op"] == ["success"]  # a retry is no failure
+    assert [h[0] for h in hooks if h[1] == "always_fails"] == ["failure"]
+    assert str(os.getpid()) not in {h[2] for h in hooks}  # hooks ran in the workers
+
+
+def test_retries_disabled_for_an_op_job(op_jobs: Any, instance: Any, tmp_path: Path) -> None:
+    result = execute_job(
+        reconstructable(op_jobs.retrying),
+        instance=instance,
+        run_config={
+            "resources": {"hook_dir": {"config": {"folder": str(tmp_path)}}},
+            "execution": {"config": {"multiprocess": {"retries": {"disabled": {}}}}},
+        },
+    )
+    assert "retries are disabled" in _failure(result, "flaky_op").message
+    assert result.is_node_untouched("after_flaky")
+
+
+def test_a_killed_worker_fails_only_its_op(op_jobs: Any, instance: Any) -> None:
+    result = execute_job(
+        reconstructable(op_jobs.killing),
+        instance=instance,
+        run_config={"execution": {"config": {"multiprocess": {"max_concurrent": 1}}}},
+    )
+    assert result.get_failed_step_keys() == {"kill_self"}
+    assert "SIGKILL" in _failure(result, "kill_self").message
+    assert result.is_node_untouched("after_kill")
+    assert result.is_node_success("survivor")
+
+
+def test_op_job_in_memory_io_and_bad_config_are_refused_before_the_run(
+    op_jobs: Any, instance: Any
+) -> None:
+    with pytest.raises(UnmetExecutorRequirementsError) as info:
+        execute_job(reconstructable(op_jobs.in_memory), instance=instance)
+    message = str(info.value)
+    assert 'step "second" reads "x" from step "first" through "io_manager"' in message
+    assert "in-memory IO managers" in message and "in_process" in message
+    with pytest.raises(ConfigError) as config_info:
+        execute_job(
+            reconstructable(op_jobs.diamond),
+            instance=instance,
+            run_config={"ops": {"left": {"config": {"folder": 3}}, "rigth": {}}},
+        )
+    text = str(config_info.value)
+    assert "root:ops:left:config:folder" in text and '"rigth"' in text
+    assert "root:ops:right:config" in text  # every problem at once, the missing config too
+    with pytest.raises(ConfigError, match="hook_dir"):
+        execute_job(reconstructable(op_jobs.retrying), instance=instance)
+    assert instance.get_runs() == []  # nothing ran
+    # in process, the in-memory job runs
+    result = execute_job(
+        reconstructable(op_jobs.in_memory),
+        instance=instance,
+        run_config={"execution": {"config": {"in_process": {}}}},
+    )
+    assert result.success and result.output_for_node("second") == 2

@@ -312,3 +312,30 @@ def test_assets_definition_from_op():
     assert result.asset_value("doubled_numbers") == [2, 4]
     with pytest.raises(dg.DagsterInvalidDefinitionError, match="not inputs or outputs"):
         dg.AssetsDefinition.from_op(doubled, keys_by_input_name={"nope": dg.AssetKey("x")})
+
+
+def test_nothing_dependency_orders_ops_and_mapping_key_is_visible():
+    order = []
+
+    @dg.op
+    def first() -> None:
+        order.append("first")
+
+    @dg.op(ins={"start": dg.In(dg.Nothing)})
+    def second() -> int:
+        order.append("second")
+        return 2
+
+    @dg.op
+    def keyed(context: dg.OpExecutionContext, x: int) -> str:
+        return f"{context.get_mapping_key()}={x}"
+
+    @dg.job
+    def j():
+        second(start=first())
+        fan().map(keyed)
+
+    result = j.execute_in_process()
+    assert order == ["first", "second"]
+    assert result.output_for_node("keyed") == {"k0": "k0=0", "k1": "k1=1", "k2": "k2=2"}
+    assert dg.build_op_context(mapping_key="m").get_mapping_key() == "m"

@@ -9,17 +9,20 @@ resources down and exits.
 The protocol is a duplex ``multiprocessing`` pipe carrying tuples:
 
 parent -> worker
-    ``("step", step_key, upstream, attempt)`` where ``upstream`` lists ``(step_key, output_name,
-    stored)`` for the outputs of upstream steps this step reads (produced in any process) and
-    ``attempt`` is the retry number (0 first); ``("stop",)``.
+    ``("step", step_key, payload, attempt)`` where ``payload`` tells where the step's inputs come
+    from (for an asset step, ``(step_key, output_name, stored)`` for each upstream output it reads;
+    for an op step, see :meth:`_OpSteps.prepare`) and ``attempt`` is the retry number (0 first);
+    ``("stop",)``.
 worker -> parent
     ``("ready", pid)``, ``("init_failed", phase, SerializableErrorInfo)``, ``("event", DagsterEvent)``,
-    ``("done", step_key, [(output_name, stored), ...])``, ``("retry", step_key, seconds)``,
+    ``("done", step_key, [(output_name, stored), ...], extra)`` (``extra``: for an op step, the
+    mapping keys each dynamic output emitted), ``("retry", step_key, seconds)``,
     ``("failed", step_key)``.
 
-A step attempt runs through ``run_step_attempt`` (the in-process engine's), so retries, hooks and
-blocking checks follow the same rules in both executors; a retry goes back to the parent, which
-dispatches the next attempt when it is due (possibly to another worker).
+An asset step attempt runs through ``run_step_attempt`` (the in-process engine's), an op step
+attempt through ``run_op_attempt`` (the in-process op engine's), so retries, hooks and blocking
+checks follow the same rules in both executors; a retry goes back to the parent, which dispatches
+the next attempt when it is due (possibly to another worker).
 
 Values never travel on the pipe: a step's outputs go through its IO manager (the filesystem one by
 default), and the worker running a downstream step loads them from there.
@@ -31,20 +34,23 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from weir._execution.events import DagsterEvent, SerializableErrorInfo, StepFailureData
+from weir._execution.op_execution import OpRunState
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
+    from weir._execution.op_graph import OpNode
     from weir._execution.plan import ExecutionPlan, Step
     from weir._execution.reconstructable import ReconstructableJob
     from weir._execution.run_execution import RunState
 
 __all__ = [
+    "OpRunSpec",
     "PlanSpec",
     "WorkerInit",
     "build_plan_for",
@@ -77,6 +83,16 @@ class PlanSpec:
         self.partition_key = partition_key
 
 
+class OpRunSpec:
+    """What decides an op job run's steps: the same spec gives the same op nodes everywhere."""
+
+    partition_key = None
+
+    def __init__(self, op_selection: tuple[str, ...] | None, run_config: dict[str, Any]) -> None:
+        self.op_selection = op_selection
+        self.run_config = run_config
+
+
 def build_plan_for(job_def: Any, spec: PlanSpec) -> ExecutionPlan:
     """The execution plan of ``job_def`` for ``spec`` (validates run config)."""
     from weir._execution.plan import build_plan
@@ -101,7 +117,7 @@ class WorkerInit:
         self,
         *,
         recon_job: ReconstructableJob,
-        spec: PlanSpec,
+        spec: PlanSpec | OpRunSpec,
         run_id: str,
         job_name: str,
         tags: dict[str, str],
@@ -171,16 +187,201 @@ def _die_with_parent() -> None:
             logger.debug("prctl(PR_SET_PDEATHSIG) is not available; relying on the pipe closing.")
 
 
+class _AssetSteps:
+    """How a worker runs the steps of an asset job: its execution plan, through ``run_step_attempt``."""
+
+    def __init__(self, worker: _Worker, job_def: Any) -> None:
+        from weir._execution.run import DagsterRun, DagsterRunStatus
+        from weir._execution.run_execution import RunState
+
+        init = worker.init
+        assert isinstance(init.spec, PlanSpec)
+        self.plan = plan = build_plan_for(job_def, init.spec)
+        worker.check_steps(list(plan.step_keys))
+        self.resource_defs: dict[str, Any] = job_def._all_resources(None)
+        self.resource_keys = resource_keys_for(plan, job_def)
+        run = DagsterRun(
+            run_id=init.run_id,
+            job_name=init.job_name,
+            run_config=init.spec.run_config,
+            tags=init.tags,
+            status=DagsterRunStatus.STARTED,
+            step_keys_to_execute=list(init.step_keys),
+        )
+        self.state = RunState(
+            run=run,
+            job_name=init.job_name,
+            instance=worker.instance(),
+            resolved=job_def.asset_layer,
+            plan=plan,
+            partition_key=init.spec.partition_key,
+            observers=[worker.send_event],
+            hook_defs=getattr(job_def, "hook_defs", ()),
+            op_retry_policy=getattr(job_def, "op_retry_policy", None),
+            retries_enabled=init.retries_enabled,
+        )
+
+    def prepare(self, step_key: str, upstream: list[tuple[str, str, bool]]) -> list[str]:
+        """Record where the step's inputs are; return the inputs an in-memory IO manager holds."""
+        state, plan = self.state, self.plan
+        for up_key, output_name, stored in upstream:
+            if (up_key, output_name) not in state.output_records:
+                state.output_records[(up_key, output_name)] = output_record(
+                    state, plan.step_by_key[up_key], output_name, stored
+                )
+        problems = []
+        for inp in plan.step_by_key[step_key].inputs:
+            if inp.upstream_step is None:
+                continue
+            record = state.output_records.get((inp.upstream_step, inp.upstream_output or "result"))
+            key = inp.input_def.input_manager_key or (
+                record.io_manager_key if record is not None else inp.io_manager_key
+            )
+            if is_in_memory_io_manager(state.resources.get(key)):
+                problems.append(
+                    f'input "{inp.name}" from step "{inp.upstream_step}" (IO manager "{key}")'
+                )
+        return problems
+
+    def attempt(self, step_key: str, attempt: int) -> tuple[str, Any]:
+        from weir._execution.run_execution import run_step_attempt
+
+        return run_step_attempt(self.state, self.plan.step_by_key[step_key], attempt)
+
+    def outputs(self, step_key: str, emitted: Any) -> tuple[list[tuple[str, bool]], Any]:
+        outputs = []
+        for name in sorted(emitted):
+            record = self.state.output_records.get((step_key, name))
+            outputs.append((name, bool(record is not None and record.stored)))
+        return outputs, None
+
+
+class _OpSteps:
+    """How a worker runs the steps of an op job: its op nodes, through ``run_op_attempt``."""
+
+    def __init__(self, worker: _Worker, job_def: Any) -> None:
+        from weir._execution.op_job import OpJobDefinition
+        from weir._execution.run import DagsterRun, DagsterRunStatus
+
+        init, spec = worker.init, worker.init.spec
+        assert isinstance(spec, OpRunSpec)
+        if not isinstance(job_def, OpJobDefinition):
+            msg = f"{init.recon_job.location} gave a {type(job_def).__name__} in worker {init.index}, not the op job the run was planned for."
+            raise TypeError(msg)
+        nodes = job_def._select(spec.op_selection)
+        worker.check_steps([n.handle for n in nodes])
+        self.nodes: dict[str, OpNode] = {n.handle: n for n in nodes}
+        self.resource_defs = job_def.out_of_process_resources()
+        self.resource_keys = sorted(job_def.resource_keys(nodes))
+        run = DagsterRun(
+            run_id=init.run_id,
+            job_name=init.job_name,
+            run_config=spec.run_config,
+            tags=init.tags,
+            status=DagsterRunStatus.STARTED,
+            step_keys_to_execute=list(init.step_keys),
+        )
+        self.state = _StreamingOpRunState(
+            worker.send_event,
+            run=run,
+            job_name=init.job_name,
+            instance=worker.instance(),
+            resources=None,
+            node_config=job_def._node_config(nodes, spec.run_config),
+            run_config=spec.run_config,
+            input_values=job_def.input_values,
+        )
+        self.state.hook_defs = job_def.hook_defs
+        self.state.op_retry_policy = job_def.op_retry_policy
+        self.state.retries_enabled = init.retries_enabled
+        self.running: tuple[OpNode, str | None] | None = None
+
+    def prepare(self, step_key: str, payload: Any) -> list[str]:
+        """Record where the step's inputs are; return the inputs an in-memory IO manager holds.
+
+        ``payload`` is ``(handle, mapping_key, upstream, mapping_keys)``: ``upstream`` lists
+        ``(handle, output, step mapping key, dynamic key)`` for every upstream value the step reads
+        (the mapping key of the producing step ``op[key]``, and the key of one value of a dynamic
+        output), ``mapping_keys`` the keys of the dynamic or mapped outputs it collects or maps over.
+        """
+        from weir._execution.op_execution import op_output_record
+        from weir._execution.types import is_nothing
+
+        handle, mapping_key, upstream, mapping_keys = payload
+        state, node = self.state, self.nodes[handle]
+        self.running = (node, mapping_key)
+        state.output_records.clear()  # each step starts from what the parent says exists
+        state.mapping_keys.clear()
+        state.emitted.clear()
+        state.mapping_keys.update({k: list(v) for k, v in mapping_keys.items()})
+        for up_handle, output, step_mapping_key, dynamic_key in upstream:
+            record_key, record = op_output_record(
+                state, self.nodes[up_handle], output, step_mapping_key, dynamic_key
+            )
+            state.output_records[record_key] = record
+        problems = []
+        for name, src in node.inputs.items():
+            in_def = node.op_def.ins[name]
+            if is_nothing(in_def.dagster_type):
+                continue  # an ordering dependency: nothing is loaded
+            for up_handle, output in src.sources:
+                if up_handle not in self.nodes:
+                    continue
+                key = (
+                    in_def.input_manager_key
+                    or self.nodes[up_handle].op_def.outs[output].io_manager_key
+                )
+                if is_in_memory_io_manager(state.resources.get(key)):
+                    problems.append(f'input "{name}" from op "{up_handle}" (IO manager "{key}")')
+        return problems
+
+    def attempt(self, step_key: str, attempt: int) -> tuple[str, Any]:
+        from weir._execution.op_execution import run_op_attempt
+
+        assert self.running is not None
+        node, mapping_key = self.running
+        return run_op_attempt(self.state, node, mapping_key, attempt)
+
+    def outputs(self, step_key: str, emitted: Any) -> tuple[list[tuple[str, bool]], Any]:
+        assert self.running is not None
+        node = self.running[0]
+        names = sorted(self.state.emitted.get(step_key, ()))
+        outs = node.op_def.outs
+        outputs = [(name, outs[name].dagster_type is not None) for name in names]
+        dynamic = {
+            name: list(self.state.mapping_keys.get((node.handle, name), []))
+            for name in names
+            if outs[name].is_dynamic
+        }
+        return outputs, dynamic
+
+
+class _StreamingOpRunState(OpRunState):
+    """An op run state that also streams every event to the parent process."""
+
+    def __init__(self, send: Callable[[DagsterEvent], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._send = send
+
+    def emit(
+        self, event_type_value: str, step_key: str | None, message: str, data: Any = None
+    ) -> DagsterEvent:
+        event = super().emit(event_type_value, step_key, message, data)
+        self._send(event)
+        return event
+
+
 class _Worker:
     def __init__(self, conn: Connection, init: WorkerInit) -> None:
         self.conn = conn
         self.init = init
         self.pid = os.getpid()
-        self.state: RunState | None = None
-        self.plan: ExecutionPlan | None = None
-        self.resource_defs: dict[str, Any] = {}
-        self.resource_keys: list[str] = []
+        self.steps: _AssetSteps | _OpSteps | None = None
         self.parent_gone = False
+
+    @property
+    def state(self) -> RunState | OpRunState | None:
+        return self.steps.state if self.steps is not None else None
 
     # -- messages ------------------------------------------------------------------------------
     def send(self, message: tuple[Any, ...]) -> None:
@@ -221,52 +422,35 @@ class _Worker:
 
     # -- set-up --------------------------------------------------------------------------------
     def load(self) -> None:
-        from weir._execution.run import DagsterRun, DagsterRunStatus
-        from weir._execution.run_execution import RunState
-        from weir._instance.instance import Instance
+        job_def = self.init.recon_job.get_definition()
+        if isinstance(self.init.spec, OpRunSpec):
+            self.steps = _OpSteps(self, job_def)
+        else:
+            self.steps = _AssetSteps(self, job_def)
 
+    def check_steps(self, step_keys: list[str]) -> None:
         init = self.init
-        job_def = init.recon_job.get_definition()
-        plan = build_plan_for(job_def, init.spec)
-        if tuple(plan.step_keys) != init.step_keys:
+        if tuple(step_keys) != init.step_keys:
             msg = (
                 f"The job reconstructed in worker {init.index} (pid {self.pid}) from {init.recon_job.location} "
-                f"has the steps {plan.step_keys}, but the run's plan has {list(init.step_keys)}. The job must "
+                f"has the steps {step_keys}, but the run's plan has {list(init.step_keys)}. The job must "
                 "be built the same way in every process (no randomness or process-specific state in its definition)."
             )
             raise RuntimeError(msg)
-        run = DagsterRun(
-            run_id=init.run_id,
-            job_name=init.job_name,
-            run_config=init.spec.run_config,
-            tags=init.tags,
-            status=DagsterRunStatus.STARTED,
-            step_keys_to_execute=list(init.step_keys),
-        )
-        instance = Instance(init.instance_root, is_ephemeral=init.instance_is_ephemeral)
-        self.plan = plan
-        self.resource_defs = job_def._all_resources(None)
-        self.resource_keys = resource_keys_for(plan, job_def)
-        self.state = RunState(
-            run=run,
-            job_name=init.job_name,
-            instance=instance,
-            resolved=job_def.asset_layer,
-            plan=plan,
-            partition_key=init.spec.partition_key,
-            observers=[self.send_event],
-            hook_defs=getattr(job_def, "hook_defs", ()),
-            op_retry_policy=getattr(job_def, "op_retry_policy", None),
-            retries_enabled=init.retries_enabled,
-        )
+
+    def instance(self) -> Any:
+        from weir._instance.instance import Instance
+
+        return Instance(self.init.instance_root, is_ephemeral=self.init.instance_is_ephemeral)
 
     @contextmanager
     def resources(self) -> Iterator[None]:
         from weir._config.resources import initialize_resources
 
-        state, plan = self.state, self.plan
-        assert state is not None and plan is not None
-        keys = self.resource_keys
+        steps = self.steps
+        assert steps is not None
+        state = steps.state
+        keys = steps.resource_keys
         names = ", ".join(keys)
         state.emit(
             "RESOURCE_INIT_STARTED", None, f"Starting initialization of resources [{names}]."
@@ -274,7 +458,7 @@ class _Worker:
         resources_config = state.run.run_config.get("resources") or {}
         try:
             manager = initialize_resources(
-                self.resource_defs,
+                steps.resource_defs,
                 keys,
                 instance=state.instance,
                 run_id=state.run.run_id,
@@ -316,50 +500,20 @@ class _Worker:
             if message[0] == "step":
                 self.run_step(message[1], message[2], message[3])
 
-    def _record_upstream(self, upstream: list[tuple[str, str, bool]]) -> None:
-        state, plan = self.state, self.plan
-        assert state is not None and plan is not None
-        for step_key, output_name, stored in upstream:
-            if (step_key, output_name) in state.output_records:
-                continue
-            producer = plan.step_by_key[step_key]
-            state.output_records[(step_key, output_name)] = output_record(
-                state, producer, output_name, stored
-            )
-
-    def _in_memory_inputs(self, step: Step) -> list[str]:
-        state = self.state
-        assert state is not None
-        problems = []
-        for inp in step.inputs:
-            if inp.upstream_step is None:
-                continue
-            record = state.output_records.get((inp.upstream_step, inp.upstream_output or "result"))
-            key = inp.input_def.input_manager_key or (
-                record.io_manager_key if record is not None else inp.io_manager_key
-            )
-            if is_in_memory_io_manager(state.resources.get(key)):
-                problems.append(
-                    f'input "{inp.name}" from step "{inp.upstream_step}" (IO manager "{key}")'
-                )
-        return problems
-
-    def run_step(self, step_key: str, upstream: list[tuple[str, str, bool]], attempt: int) -> None:
-        from weir._execution.run_execution import run_step_attempt
+    def run_step(self, step_key: str, payload: Any, attempt: int) -> None:
         from weir._execution.step_execution import StepFailed, failure_data
         from weir.errors import ExecutionError
 
-        state, plan = self.state, self.plan
-        assert state is not None and plan is not None
-        step = plan.step_by_key[step_key]
+        steps = self.steps
+        assert steps is not None
+        state = steps.state
         state.emit(
             "STEP_WORKER_STARTED",
             step_key,
             f'Executing step "{step_key}" in worker {self.init.index} (pid: {self.pid}).',
         )
         try:
-            self._record_upstream(upstream)
-            problems = self._in_memory_inputs(step)
+            problems = steps.prepare(step_key, payload)
             if problems:
                 msg = (
                     f'Step "{step_key}" cannot load {", ".join(problems)}: in-memory IO managers keep values '
@@ -367,7 +521,7 @@ class _Worker:
                     "Use a persistent IO manager (the default FilesystemIOManager) or run with the in_process executor."
                 )
                 raise StepFailed(ExecutionError(msg), None, "FRAMEWORK")
-            status, payload = run_step_attempt(state, step, attempt)
+            status, result = steps.attempt(step_key, attempt)
         except StepFailed as failure:
             state.emit(
                 "STEP_FAILURE",
@@ -386,13 +540,10 @@ class _Worker:
             self.send(("failed", step_key))
         else:
             if status == "success":
-                outputs = []
-                for name in sorted(payload):
-                    record = state.output_records.get((step_key, name))
-                    outputs.append((name, bool(record is not None and record.stored)))
-                self.send(("done", step_key, outputs))
+                outputs, extra = steps.outputs(step_key, result)
+                self.send(("done", step_key, outputs, extra))
             elif status == "retry":
-                self.send(("retry", step_key, float(payload)))
+                self.send(("retry", step_key, float(result)))
             else:
                 self.send(("failed", step_key))
         finally:

@@ -45,6 +45,7 @@ class OpExecutionContext:
         "_job_name",
         "_log",
         "_logged_events",
+        "_mapping_key",
         "_partition_key",
         "_resources",
         "_retry_number",
@@ -66,7 +67,9 @@ class OpExecutionContext:
         instance: Any,
         retry_number: int = 0,
         partition_key: str | None = None,
+        mapping_key: str | None = None,
     ) -> None:
+        self._mapping_key = mapping_key
         self._run = run
         self._job_name = job_name
         self._step_key = step_key
@@ -280,7 +283,8 @@ class OpExecutionContext:
         self._logged_events.append(event)
 
     def get_mapping_key(self) -> str | None:
-        return None
+        """The mapping key of a step mapped over a dynamic output (``op[key]``), else ``None``."""
+        return self._mapping_key
 
     @property
     def pdb(self) -> Any:
@@ -316,6 +320,7 @@ def _build(
     instance: Any,
     partition_key: str | None,
     run_tags: Mapping[str, str] | None,
+    mapping_key: str | None = None,
 ) -> OpExecutionContext:
     from weir._execution.run import DagsterRun
 
@@ -356,6 +361,7 @@ def _build(
         config=config,
         instance=instance,
         partition_key=partition_key,
+        mapping_key=mapping_key,
     )
 
 
@@ -403,4 +409,5 @@ def build_op_context(
         instance,
         partition_key,
         run_tags,
+        mapping_key=mapping_key,
     )

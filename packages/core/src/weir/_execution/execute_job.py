@@ -6,8 +6,9 @@ can import the job), plans and validates the run (op config and executor config,
 runs), then hands the plan to the job's executor -- ``multi_or_in_process_executor`` unless the
 job names another, so a multiprocess pool unless run config selects ``in_process``.
 
-Op jobs (``@job``) run in process under ``execute_job`` for now, with the filesystem IO manager
-as their default (as in Dagster), whatever their executor.
+Op jobs (``@job``, ``GraphDefinition.to_job``) run the same way: each op is a step in a worker
+(mapped ops ``op[key]`` too, once their keys are known), with the filesystem IO manager as their
+default (as in Dagster; ``execute_in_process`` keeps values in memory).
 
 Output values are read back through the job's IO managers, which the result initialises in this
 process on demand; open the result as a context manager to initialise them once for many reads::
@@ -29,7 +30,8 @@ from weir._execution.run import DagsterRunStatus
 from weir.errors import DefinitionError, InvariantViolationError, WeirError
 
 if TYPE_CHECKING:
-    from weir._execution._mp_worker import PlanSpec
+    from weir._execution._mp_worker import OpRunSpec, PlanSpec
+    from weir._execution.op_graph import OpNode
     from weir._execution.plan import ExecutionPlan
     from weir._execution.reconstructable import ReconstructableJob
     from weir._execution.run_execution import RunState
@@ -58,15 +60,19 @@ DagsterUnmetExecutorRequirementsError = UnmetExecutorRequirementsError
 
 
 class PreparedRun:
-    """A planned, validated run, ready for an executor (what ``Executor.execute`` receives)."""
+    """A planned, validated run, ready for an executor (what ``Executor.execute`` receives).
+
+    For an asset job ``plan`` holds the steps; for an op job ``plan`` is ``None`` and ``op_nodes``
+    (the selected ops, flattened) and ``node_config`` (their validated config) take its place.
+    """
 
     def __init__(
         self,
         *,
         recon_job: ReconstructableJob,
         job_def: Any,
-        plan: ExecutionPlan,
-        spec: PlanSpec,
+        plan: ExecutionPlan | None,
+        spec: PlanSpec | OpRunSpec,
         resource_defs: Mapping[str, Any],
         run_config: dict[str, Any],
         tags: dict[str, str],
@@ -75,10 +81,14 @@ class PreparedRun:
         raise_on_error: bool,
         parent_run_id: str | None = None,
         root_run_id: str | None = None,
+        op_nodes: list[OpNode] | None = None,
+        node_config: Mapping[str, Any] | None = None,
     ) -> None:
         self.recon_job = recon_job
         self.job_def = job_def
-        self.plan = plan
+        self.plan: Any = plan
+        self.op_nodes = op_nodes
+        self.node_config = dict(node_config or {})
         self.spec = spec
         self.resource_defs = dict(resource_defs)
         self.run_config = run_config
@@ -293,6 +303,37 @@ def check_persistent_io(
                 problems.append(
                     f'step "{step.key}" reads "{inp.name}" from step "{inp.upstream_step}" through "{key}"'
                 )
+    _refuse_in_memory(problems, executor_name)
+
+
+def check_persistent_op_io(
+    nodes: list[OpNode], resource_defs: Mapping[str, Any], executor_name: str
+) -> None:
+    """The same check for the ops of an op job (every input that an upstream op produces)."""
+    from weir._execution._mp_worker import is_in_memory_io_manager
+    from weir._execution.types import is_nothing
+
+    by_handle = {n.handle: n for n in nodes}
+    problems: list[str] = []
+    for node in nodes:
+        for name, src in node.inputs.items():
+            for handle, output in src.sources:
+                producer = by_handle.get(handle)
+                if producer is None:
+                    continue
+                out = producer.op_def.outs.get(output)
+                in_def = node.op_def.ins[name]
+                if out is None or is_nothing(out.dagster_type) or is_nothing(in_def.dagster_type):
+                    continue  # Nothing: an ordering dependency, no value crosses
+                key = in_def.input_manager_key or out.io_manager_key
+                if is_in_memory_io_manager(resource_defs.get(key)):
+                    problems.append(
+                        f'step "{node.handle}" reads "{name}" from step "{handle}" through "{key}"'
+                    )
+    _refuse_in_memory(problems, executor_name)
+
+
+def _refuse_in_memory(problems: list[str], executor_name: str) -> None:
     if problems:
         msg = (
             f"The {executor_name} executor runs steps in separate worker processes, but this run passes values "
@@ -370,7 +411,7 @@ def execute_job(
             msg = f"Re-execution of op job {job_def.name!r} is not supported yet; re-execute asset jobs, or run the op job again."
             raise InvariantViolationError(msg)
         return _execute_op_job(
-            job_def, instance, run_config, run_tags, raise_on_error, op_selection
+            recon, job_def, instance, run_config, run_tags, raise_on_error, op_selection
         )
     if reexecution_options is not None and run_config is None:
         config = dict(
@@ -436,6 +477,7 @@ def execute_job(
 
 
 def _execute_op_job(
+    recon: ReconstructableJob,
     job_def: Any,
     instance: Any,
     run_config: Any,
@@ -443,19 +485,70 @@ def _execute_op_job(
     raise_on_error: bool,
     op_selection: Sequence[str] | None,
 ) -> JobExecutionResult:
-    """Op jobs run in this process for now; like Dagster, their default IO manager is the filesystem one."""
+    """Run an op job with its executor: each op a step in the multiprocess pool by default, or in
+    this process. Like Dagster, the default IO manager is the filesystem one either way."""
+    from weir._execution._mp_worker import OpRunSpec
+    from weir._execution.asset_job import launch_config
+    from weir._execution.executor_def import (
+        InProcessExecutor,
+        execution_config_from_run_config,
+        multi_or_in_process_executor,
+    )
+    from weir._execution.multiprocess import MultiprocessExecutor
+    from weir._execution.op_job import OpJobExecutionResult
+    from weir._execution.run_execution import make_run_id
+
+    config = launch_config(job_def._config, job_def._config_mapping, run_config)
+    executor_def = job_def.executor_def or multi_or_in_process_executor
+    executor = executor_def.create_executor(
+        execution_config_from_run_config(config, executor_def.name)
+    )
+    if not isinstance(executor, MultiprocessExecutor):
+        if not isinstance(executor, InProcessExecutor):
+            logger.info(
+                "Op job %r runs in process under execute_job: the %s executor runs asset jobs only.",
+                job_def.name,
+                executor_def.name,
+            )
+        return _execute_op_job_in_process(
+            job_def, instance, run_config, tags, raise_on_error, op_selection
+        )
+    nodes = job_def._select(op_selection)
+    node_config = job_def._node_config(nodes, config)
+    resource_defs = job_def.out_of_process_resources()
+    job_def.check_resources(nodes, resource_defs, config)
+    check_persistent_op_io(nodes, resource_defs, executor_def.name)
+    prepared = PreparedRun(
+        recon_job=recon,
+        job_def=job_def,
+        plan=None,
+        spec=OpRunSpec(tuple(op_selection) if op_selection is not None else None, config),
+        resource_defs=resource_defs,
+        run_config=config,
+        tags=tags,
+        instance=instance,
+        run_id=make_run_id(),
+        raise_on_error=raise_on_error,
+        op_nodes=nodes,
+        node_config=node_config,
+    )
+    state = executor.execute(prepared)
+    return OpJobExecutionResult(state, job_def, resource_defs, config)
+
+
+def _execute_op_job_in_process(
+    job_def: Any,
+    instance: Any,
+    run_config: Any,
+    tags: dict[str, str],
+    raise_on_error: bool,
+    op_selection: Sequence[str] | None,
+) -> JobExecutionResult:
     from weir._io.filesystem import fs_io_manager
 
-    executor_name = getattr(job_def.executor_def, "name", "multi_or_in_process")
-    if executor_name != "in_process":
-        logger.info(
-            "Op job %r runs in process under execute_job (the %s executor runs asset jobs only for now).",
-            job_def.name,
-            executor_name,
-        )
     resources = None if "io_manager" in job_def.resource_defs else {"io_manager": fs_io_manager}
     result = job_def.execute_in_process(
-        run_config=run_config,
+        run_config=run_config,  # as given: execute_in_process applies the job's config mapping
         instance=instance,
         raise_on_error=raise_on_error,
         op_selection=op_selection,

@@ -7,7 +7,11 @@ resources once, then runs the steps it is sent one after another (see
 :mod:`weir._execution._mp_worker`). The parent process:
 
 * schedules steps as their upstream steps finish, in plan order, within ``max_concurrent`` and
-  ``tag_concurrency_limits``; a failed step blocks its downstream steps, the others carry on;
+  ``tag_concurrency_limits``; a failed step blocks its downstream steps, the others carry on.
+  What the steps are comes from a *step source* (:mod:`weir._execution._mp_steps`): the
+  execution plan of an asset job, or the op graph of an op job (``@job``), whose mapped steps
+  ``op[key]`` appear once the worker that ran the fanning op reports the dynamic output's mapping
+  keys (see :class:`~weir._execution.op_job.OpStepGraph`);
 * merges the events the workers stream back, in arrival order, and records the run;
 * replaces a worker that dies (``SIGKILL``, a segfault, ``os._exit``): only the step it was running
   fails, with an error naming the step, the worker's pid and the signal or exit code;
@@ -31,7 +35,8 @@ from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
 from weir._execution._mp_limits import TagConcurrencyLimits
-from weir._execution._mp_worker import WorkerInit, output_record, worker_main
+from weir._execution._mp_steps import _PlanSteps
+from weir._execution._mp_worker import WorkerInit, worker_main
 from weir._execution.events import DagsterEvent, SerializableErrorInfo, StepFailureData
 from weir._execution.run import DagsterRun, DagsterRunStatus
 from weir.errors import ExecutionError, ResourceError, StepExecutionError
@@ -40,9 +45,8 @@ if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
     from multiprocessing.process import BaseProcess
 
+    from weir._execution._mp_steps import StepSource
     from weir._execution.execute_job import PreparedRun
-    from weir._execution.plan import Step
-    from weir._execution.run_execution import RunState
 
 __all__ = ["MultiprocessExecutor", "WorkerCrashedError"]
 
@@ -137,8 +141,9 @@ class MultiprocessExecutor:
             ctx.set_forkserver_preload(["weir._execution._mp_worker", *preload])  # type: ignore[attr-defined]
         return ctx
 
-    def execute(self, prepared: PreparedRun) -> RunState:
-        """Run ``prepared`` to the end and return its state (events, output records, status)."""
+    def execute(self, prepared: PreparedRun) -> Any:
+        """Run ``prepared`` to the end and return its state (events, output records, status):
+        a ``RunState`` for an asset job, an ``OpRunState`` for an op job."""
         return _Coordinator(self, prepared).run()
 
     def __repr__(self) -> str:
@@ -171,44 +176,43 @@ class _Coordinator:
     def __init__(self, executor: MultiprocessExecutor, prepared: PreparedRun) -> None:
         self.executor = executor
         self.prepared = prepared
-        self.plan = prepared.plan
-        self.steps = prepared.plan.steps
-        self.order = {s.key: i for i, s in enumerate(self.steps)}
-        self.children: dict[str, list[str]] = {s.key: [] for s in self.steps}
-        for step in self.steps:
-            for dep in step.dep_steps:
-                self.children[dep].append(step.key)
-        self.waiting_on = {s.key: len(s.dep_steps) for s in self.steps}
-        self.ready: list[tuple[int, str]] = []
-        self.retries: list[tuple[float, int, str]] = []  # (due, plan order, step): waiting to retry
+        self.source: StepSource
+        if prepared.op_nodes is not None:
+            from weir._execution.op_job import OpStepGraph
+
+            self.source = OpStepGraph(prepared, self.emit)
+        else:
+            self.source = _PlanSteps(prepared, self.emit)
+        self.ready: list[tuple[tuple[int, ...], str]] = []
+        # (due, priority, step): waiting to retry
+        self.retries: list[tuple[float, tuple[int, ...], str]] = []
         self.attempts: dict[str, int] = {}  # step -> number of the next attempt (0 first)
-        self.outcome: dict[str, str] = {}  # success | failed | skipped | blocked
-        self.outputs: dict[str, dict[str, bool]] = {}  # step -> {output name: stored}
         self.failed: list[str] = []
         self.workers: list[_Worker] = []
         self.tag_limits = TagConcurrencyLimits(executor.tag_concurrency_limits)
         self.init_failure: tuple[str, SerializableErrorInfo] | None = None
         self.startup_crashes = 0
         self.idle_crashes = 0
-        self.state: RunState | None = None
+        self.state: Any = None  # RunState (asset jobs) or OpRunState (op jobs)
+        self.observers = _plugin_observers()
         self.ctx: BaseContext | None = None
 
     # -- events -----------------------------------------------------------------------------------
     def emit(self, event_type: str, step_key: str | None, message: str, data: Any = None) -> None:
         assert self.state is not None
-        self.state.emit(event_type, step_key, message, data)
+        event = self.state.emit(event_type, step_key, message, data)
+        for observer in self.observers:
+            observer(event)
 
     def record(self, event: DagsterEvent) -> None:
         """An event streamed from a worker: keep it as is (its pid is the worker's)."""
         assert self.state is not None
         self.state.events.append(event)
-        for observer in getattr(self.state, "_observers", ()):
+        for observer in self.observers:
             observer(event)
 
     # -- run ----------------------------------------------------------------------------------------
-    def run(self) -> RunState:
-        from weir._execution.run_execution import RunState
-
+    def run(self) -> Any:
         p = self.prepared
         run = DagsterRun(
             run_id=p.run_id,
@@ -216,20 +220,12 @@ class _Coordinator:
             run_config=p.run_config,
             tags=p.tags,
             status=DagsterRunStatus.STARTED,
-            step_keys_to_execute=self.plan.step_keys,
+            step_keys_to_execute=self.source.step_keys,
             parent_run_id=p.parent_run_id,
             root_run_id=p.root_run_id,
         )
         p.instance.add_run(run)
-        self.state = state = RunState(
-            run=run,
-            job_name=p.job_name,
-            instance=p.instance,
-            resolved=p.job_def.asset_layer,
-            plan=self.plan,
-            partition_key=p.partition_key,
-            observers=_plugin_observers(),
-        )
+        self.state = state = self.source.make_state(run)
         start = time.perf_counter()
         self.emit("PIPELINE_START", None, f'Started execution of run for "{p.job_name}".')
         self.emit(
@@ -238,10 +234,10 @@ class _Coordinator:
             f"Executing steps using multiprocess executor: parent process (pid: {os.getpid()})",
         )
         try:
-            self._schedule_roots()
+            self._make_ready(self.source.roots())
             if self.ready:
                 self.ctx = self.executor.context(p)
-                for _ in range(min(self.executor.max_concurrent, len(self.steps))):
+                for _ in range(min(self.executor.max_concurrent, self.source.open_steps())):
                     self._start_worker()
                 self._loop()
             self._stop_workers()
@@ -293,64 +289,18 @@ class _Coordinator:
                 raise StepExecutionError(msg, step_key=event.step_key)
 
     # -- scheduling ---------------------------------------------------------------------------------
-    def _schedule_roots(self) -> None:
-        for step in self.steps:
-            if not step.dep_steps:
-                heapq.heappush(self.ready, (self.order[step.key], step.key))
+    def _make_ready(self, step_keys: list[str]) -> None:
+        for key in step_keys:
+            heapq.heappush(self.ready, (self.source.priority(key), key))
 
-    def _settle(self, step_key: str, outcome: str) -> None:
-        """``step_key`` finished with ``outcome``; decide what its downstream steps do."""
-        self.outcome[step_key] = outcome
-        todo = [step_key]
-        while todo:
-            done = todo.pop()
-            for child in self.children[done]:
-                self.waiting_on[child] -= 1
-                if self.waiting_on[child]:
-                    continue
-                step = self.plan.step_by_key[child]
-                if any(self.outcome.get(d) in ("failed", "blocked") for d in step.dep_steps):
-                    self.outcome[child] = "blocked"  # untouched: no events, as in process
-                    todo.append(child)
-                    continue
-                missing = self._missing_upstream_outputs(step)
-                if missing:
-                    self.outcome[child] = "skipped"
-                    self.emit(
-                        "STEP_SKIPPED",
-                        child,
-                        f'Skipped execution of step "{child}" because its upstream output(s) {missing} were not produced.',
-                    )
-                    todo.append(child)
-                    continue
-                heapq.heappush(self.ready, (self.order[child], child))
-
-    def _missing_upstream_outputs(self, step: Step) -> list[str]:
-        missing: list[str] = []
-        for inp in step.inputs:
-            up = inp.upstream_step
-            if up is None:
-                continue
-            if self.outcome.get(up) == "skipped" or inp.upstream_output not in self.outputs.get(
-                up, {}
-            ):
-                missing.append(f"{up}.{inp.upstream_output}")
-        for up in step.dep_steps:
-            if self.outcome.get(up) == "skipped" and not any(
-                i.upstream_step == up for i in step.inputs
-            ):
-                missing.append(up)
-        return missing
-
-    def _next_step(self) -> Step | None:
+    def _next_step(self) -> str | None:
         """The first ready step (in plan order) that the tag concurrency limits allow."""
-        held: list[tuple[int, str]] = []
-        chosen: Step | None = None
+        held: list[tuple[tuple[int, ...], str]] = []
+        chosen: str | None = None
         while self.ready:
             item = heapq.heappop(self.ready)
-            step = self.plan.step_by_key[item[1]]
-            if self.tag_limits.fits(_step_tags(step)):
-                chosen = step
+            if self.tag_limits.fits(self.source.tags(item[1])):
+                chosen = item[1]
                 break
             held.append(item)
         for item in held:
@@ -361,33 +311,25 @@ class _Coordinator:
         for worker in self.workers:
             if worker.status != "idle" or not self.ready:
                 continue
-            step = self._next_step()
-            if step is None:
+            step_key = self._next_step()
+            if step_key is None:
                 return
-            upstream = [
-                (
-                    inp.upstream_step,
-                    inp.upstream_output or "result",
-                    self.outputs[inp.upstream_step].get(inp.upstream_output or "result", False),
-                )
-                for inp in step.inputs
-                if inp.upstream_step is not None
-            ]
+            payload = self.source.payload(step_key)
             self.emit(
                 "STEP_WORKER_STARTING",
-                step.key,
-                f'Dispatching step "{step.key}" to worker {worker.index} (pid: {worker.pid}).',
+                step_key,
+                f'Dispatching step "{step_key}" to worker {worker.index} (pid: {worker.pid}).',
             )
-            worker.status, worker.step = "busy", step.key
-            self.tag_limits.acquire(_step_tags(step))
+            worker.status, worker.step = "busy", step_key
+            self.tag_limits.acquire(self.source.tags(step_key))
             try:
-                worker.conn.send(("step", step.key, upstream, self.attempts.get(step.key, 0)))
+                worker.conn.send(("step", step_key, payload, self.attempts.get(step_key, 0)))
             except OSError:
                 pass  # the worker just died; its sentinel reports it and the step fails there
 
     # -- the loop -----------------------------------------------------------------------------------
     def _unfinished(self) -> bool:
-        return len(self.outcome) < len(self.steps)
+        return self.source.unfinished()
 
     def _loop(self) -> None:
         while self._unfinished():
@@ -414,8 +356,8 @@ class _Coordinator:
         """Make the retries that are due ready; return how long until the next one (None: none)."""
         now = time.monotonic()
         while self.retries and self.retries[0][0] <= now:
-            _, order, step_key = heapq.heappop(self.retries)
-            heapq.heappush(self.ready, (order, step_key))
+            _, priority, step_key = heapq.heappop(self.retries)
+            heapq.heappush(self.ready, (priority, step_key))
         return max(0.0, self.retries[0][0] - now) if self.retries else None
 
     def _owner(self, waitable: Any) -> _Worker | None:
@@ -449,23 +391,22 @@ class _Coordinator:
                 f"and initialised resources in {_format_duration(elapsed)} (start method {self.executor.start_method}).",
             )
         elif kind == "done":
-            _, step_key, outputs = message
-            self.outputs[step_key] = dict(outputs)
-            self._remember_outputs(step_key, outputs)
+            _, step_key, outputs, extra = message
             self._release(worker)
-            self._settle(step_key, "success")
+            self._make_ready(self.source.succeeded(step_key, outputs, extra))
         elif kind == "retry":
             _, step_key, seconds = message
             self._release(worker)
             self.attempts[step_key] = self.attempts.get(step_key, 0) + 1
             heapq.heappush(
-                self.retries, (time.monotonic() + seconds, self.order[step_key], step_key)
+                self.retries,
+                (time.monotonic() + seconds, self.source.priority(step_key), step_key),
             )
         elif kind == "failed":
             step_key = message[1]
             self.failed.append(step_key)
             self._release(worker)
-            self._settle(step_key, "failed")
+            self._make_ready(self.source.failed(step_key))
         elif kind == "init_failed":
             _, phase, info = message
             worker.status = "init_failed"
@@ -487,19 +428,10 @@ class _Coordinator:
 
     def _release(self, worker: _Worker) -> None:
         if worker.step is not None:
-            self.tag_limits.release(_step_tags(self.plan.step_by_key[worker.step]))
+            self.tag_limits.release(self.source.tags(worker.step))
         worker.step = None
         if worker.status == "busy":
             worker.status = "idle"
-
-    def _remember_outputs(self, step_key: str, outputs: list[tuple[str, bool]]) -> None:
-        """Output records in the parent, so that the result can load values through IO managers."""
-        assert self.state is not None
-        step = self.plan.step_by_key[step_key]
-        for name, stored in outputs:
-            self.state.output_records[(step_key, name)] = output_record(
-                self.state, step, name, stored
-            )
 
     def _on_exit(self, worker: _Worker) -> None:
         """The worker's process ended: account for it, and replace it if work remains."""
@@ -524,7 +456,7 @@ class _Coordinator:
                 StepFailureData(SerializableErrorInfo.from_exception(error), None, "FRAMEWORK"),
             )
             self.failed.append(step_key)
-            self._settle(step_key, "failed")
+            self._make_ready(self.source.failed(step_key))
         elif previous == "starting":
             self.startup_crashes += 1
             self.emit(
@@ -554,7 +486,7 @@ class _Coordinator:
         if self._replaceable_gone() or not self._unfinished():
             return False
         live = sum(1 for w in self.workers if w.alive)
-        wanted = min(self.executor.max_concurrent, len(self.steps) - len(self.outcome))
+        wanted = min(self.executor.max_concurrent, self.source.open_steps())
         if live >= wanted:
             return live > 0
         self._start_worker()
@@ -572,7 +504,7 @@ class _Coordinator:
             tags=p.tags,
             instance_root=p.instance.root_directory,
             instance_is_ephemeral=bool(getattr(p.instance, "is_ephemeral", True)),
-            step_keys=tuple(self.plan.step_keys),
+            step_keys=tuple(self.source.step_keys),
             retries_enabled="disabled" not in (self.executor.retries or {}),
             index=index,
             parent_pid=os.getpid(),
@@ -588,7 +520,7 @@ class _Coordinator:
 
     def _abandon(self) -> None:
         """No worker can run the remaining steps: they stay untouched and the run fails."""
-        remaining = [s.key for s in self.steps if s.key not in self.outcome]
+        remaining = self.source.abandon()
         if self.init_failure is None:
             info = SerializableErrorInfo(
                 f"ExecutionError: no worker process could be started for run {self.prepared.run_id!r}.",
@@ -601,8 +533,6 @@ class _Coordinator:
             None,
             f"Multiprocess executor: no worker process is available; steps not executed: {remaining}.",
         )
-        for key in remaining:
-            self.outcome[key] = "blocked"
 
     # -- shutting down ---------------------------------------------------------------------------
     def _stop_workers(self) -> None:
@@ -677,10 +607,6 @@ class _Coordinator:
                 worker.conn.close()
             except OSError:
                 pass
-
-
-def _step_tags(step: Step) -> Mapping[str, Any]:
-    return getattr(step.node_def, "tags", None) or {}
 
 
 def _plugin_observers() -> list[Callable[[DagsterEvent], Any]]:

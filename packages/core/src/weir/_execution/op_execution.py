@@ -14,6 +14,8 @@ from weir._execution.events import (
     DagsterEvent,
     HandledOutputData,
     LoadedInputData,
+    SerializableErrorInfo,
+    StepFailureData,
 )
 from weir._execution.op_graph import OpNode
 from weir._execution.run import DagsterRun, DagsterRunStatus
@@ -35,7 +37,15 @@ from weir.errors import (
     TypeCheckError,
 )
 
-__all__ = ["OpRunState", "run_op_nodes"]
+__all__ = [
+    "OpRunState",
+    "finish_run",
+    "op_output_record",
+    "op_step_key",
+    "run_op_attempt",
+    "run_op_nodes",
+    "same_key_upstream",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +79,7 @@ class OpRunState:
         self.emitted: dict[str, set[str]] = {}  # step key -> output names emitted
         self.hook_defs: frozenset[Any] = frozenset()
         self.op_retry_policy: Any = None
+        self.retries_enabled = True  # False with executor config ``retries: {disabled: {}}``
 
     def emit(
         self, event_type_value: str, step_key: str | None, message: str, data: Any = None
@@ -80,6 +91,9 @@ class OpRunState:
 
 def _step_key(handle: str, mapping_key: str | None) -> str:
     return f"{handle}[{mapping_key}]" if mapping_key is not None else handle
+
+
+op_step_key = _step_key  # the step key of an op (``handle``) or of a mapped op (``handle[key]``)
 
 
 def _record_key(handle: str, output: str, mapping_key: str | None) -> tuple[str, str]:
@@ -95,7 +109,15 @@ def _load(
     src_output: str,
     mapping_key: str | None,
 ) -> Any:
-    record = state.output_records[_record_key(src_handle, src_output, mapping_key)]
+    record = state.output_records.get(_record_key(src_handle, src_output, mapping_key))
+    if record is None:
+        msg = (
+            f'Input "{input_name}" of step "{step_key}" reads output "{src_output}" of step '
+            f'"{_step_key(src_handle, mapping_key)}", which did not produce it in this run: that op is '
+            "outside the op selection (select it too), or it is an op of a graph mapped with .map() that "
+            "does not read the mapped value (such ops do not run once per key; pass it the value)."
+        )
+        raise StepFailed(DefinitionError(msg), None, "FRAMEWORK")
     input_def = node.op_def.ins[input_name]
     manager_key = input_def.input_manager_key or record.io_manager_key
     ctx = InputContext(
@@ -130,6 +152,8 @@ def _input_values(
     config_inputs = ((state.run_config.get("ops") or {}).get(node.handle) or {}).get("inputs") or {}
     for name, src in node.inputs.items():
         input_def = node.op_def.ins[name]
+        if _is_nothing(input_def.dagster_type):
+            continue  # an ordering dependency: no value to load
         if src.kind == "output" or src.kind == "mapped":
             handle, output = src.sources[0]
             upstream_mapped = (handle, output) in state.mapping_keys and src.kind == "output"
@@ -154,8 +178,6 @@ def _input_values(
                 value = raw.get("value", raw) if isinstance(raw, Mapping) else raw
             elif input_def.default_value is not NO_TYPE:
                 value = input_def.default_value
-            elif _is_nothing(input_def.dagster_type):
-                continue
             elif name in state.input_values:
                 value = state.input_values[name]
             else:
@@ -164,8 +186,6 @@ def _input_values(
                     f'connect it in the graph, give it a default, or set run_config["ops"]["{node.handle}"]["inputs"]["{name}"].'
                 )
                 raise StepFailed(DefinitionError(msg), None, "FRAMEWORK")
-        if _is_nothing(input_def.dagster_type):
-            continue
         check_input(state, step_key, name, input_def.dagster_type, value)
         values[name] = value
     return values
@@ -188,8 +208,7 @@ def _results(raw: Any, node: OpNode) -> Iterator[Any]:
         if out_def.is_dynamic:
             msg = f'Op "{node.handle}" has a DynamicOut and must yield DynamicOutput(value, mapping_key=...) values.'
             raise DefinitionError(msg)
-        if out_def.dagster_type is None and raw is None:
-            return
+        # a Nothing output (``-> None``) is produced by returning: ops that wait on it may run
         yield Output(raw, name)
         return
     if raw is None and all(not o.is_required for o in outs.values()):
@@ -199,6 +218,48 @@ def _results(raw: Any, node: OpNode) -> Iterator[Any]:
         raise DefinitionError(msg)
     for name, item in zip(outs, raw, strict=True):
         yield item if isinstance(item, Output) else Output(item, name)
+
+
+def _output_context(
+    state: OpRunState, node: OpNode, step_key: str, name: str, mapping_key: str | None
+) -> OutputContext:
+    out_def = node.op_def.outs[name]
+    return OutputContext(
+        step_key=step_key,
+        name=name,
+        job_name=state.job_name,
+        run_id=state.run.run_id,
+        definition_metadata=out_def.metadata,
+        mapping_key=mapping_key,
+        dagster_type=out_def.dagster_type,
+        resources=state.resources,
+        op_def=node.op_def,
+        instance=state.instance,
+        version=out_def.code_version,
+    )
+
+
+def op_output_record(
+    state: OpRunState,
+    node: OpNode,
+    output_name: str,
+    step_mapping_key: str | None,
+    dynamic_key: str | None,
+) -> tuple[tuple[str, str], OutputRecord]:
+    """The record key and ``OutputRecord`` of an output that ``node`` produced in another process.
+
+    ``step_mapping_key`` is the mapping key of the producing step (``op[key]``), ``dynamic_key``
+    the mapping key of one value of a dynamic output; the record is keyed and identified exactly
+    as the producing process stored it, so IO managers find the value.
+    """
+    record_mapping = dynamic_key if dynamic_key is not None else step_mapping_key
+    context = _output_context(
+        state, node, _step_key(node.handle, step_mapping_key), output_name, record_mapping
+    )
+    out_def = node.op_def.outs[output_name]
+    stored = out_def.dagster_type is not None
+    record = OutputRecord(None, out_def.io_manager_key, context, stored)
+    return _record_key(node.handle, output_name, record_mapping), record
 
 
 def _handle_output(
@@ -241,19 +302,7 @@ def _handle_output(
     value = item.value
     if ann is not None:
         check_output(state, step_key, name, dynamic_key, ann, value)
-    out_ctx = OutputContext(
-        step_key=step_key,
-        name=name,
-        job_name=state.job_name,
-        run_id=state.run.run_id,
-        definition_metadata=out_def.metadata,
-        mapping_key=record_mapping,
-        dagster_type=ann,
-        resources=state.resources,
-        op_def=node.op_def,
-        instance=state.instance,
-        version=out_def.code_version,
-    )
+    out_ctx = _output_context(state, node, step_key, name, record_mapping)
     stored = False
     if ann is not None:
         manager_key = out_def.io_manager_key
@@ -304,6 +353,7 @@ def _execute_one(
         config=state.node_config.get(node.handle),
         instance=state.instance,
         retry_number=attempt,
+        mapping_key=mapping_key,
     )
     kwargs = dict(inputs)
     if info.config_param is not None:
@@ -374,25 +424,17 @@ def run_op_nodes(
 ) -> tuple[list[str], BaseException | None]:
     """Execute ``nodes`` in order; returns the failed step keys and what to raise, if anything."""
     by_handle = {n.handle: n for n in nodes}
-    blocked: set[str] = set()
+    blocked: set[str] = set()  # failed, or not run because of a failure upstream
+    partial: set[str] = set()  # mapped ops with some steps failed or not run: they block collects
     skipped: set[str] = set()
     failed: list[str] = []
     for node in nodes:
-        if node.upstream_handles & blocked:
+        per_key = same_key_upstream(node, by_handle)
+        upstream = node.upstream_handles
+        if (upstream - per_key.keys()) & (blocked | partial) or per_key.keys() & blocked:
             blocked.add(node.handle)
             continue
-        missing = [
-            f"{h}.{o}"
-            for src in node.inputs.values()
-            if src.kind in ("output", "fan_in")
-            for h, o in src.sources
-            if h in skipped
-            or (
-                not by_handle[h].is_mapped
-                and (h, o) not in state.mapping_keys
-                and o not in state.emitted.get(h, set())
-            )
-        ]
+        missing = missing_upstream_outputs(node, by_handle, skipped, state)
         if missing:
             skipped.add(node.handle)
             state.emit(
@@ -401,15 +443,55 @@ def run_op_nodes(
                 f'Skipped execution of step "{node.handle}" because its upstream output(s) {missing} were not produced.',
             )
             continue
+        if per_key.keys() & partial:
+            partial.add(node.handle)  # the keys that failed upstream do not run here either
         keys = _mapping_keys_for(state, node, by_handle)
         for mapping_key in keys if keys is not None else [None]:
             error = _run_with_retries(state, node, mapping_key)
             if error is not None:
-                blocked.add(node.handle)
+                (partial if mapping_key is not None else blocked).add(node.handle)
                 failed.append(_step_key(node.handle, mapping_key))
                 if raise_on_error:
                     return failed, error
     return failed, None
+
+
+def same_key_upstream(node: OpNode, by_handle: Mapping[str, OpNode]) -> dict[str, str]:
+    """For a mapped op, the mapped ops it reads key by key (``op[k]`` reads ``upstream[k]``):
+    upstream handle -> output name. A failed ``upstream[k]`` stops only ``op[k]``."""
+    if not node.is_mapped:
+        return {}
+    result: dict[str, str] = {}
+    for src in node.inputs.values():
+        if src.kind in ("output", "mapped"):
+            for h, o in src.sources:
+                upstream = by_handle.get(h)
+                if upstream is not None and upstream.is_mapped:
+                    result.setdefault(h, o)
+    return result
+
+
+def missing_upstream_outputs(
+    node: OpNode, by_handle: Mapping[str, OpNode], skipped: set[str], state: OpRunState
+) -> list[str]:
+    """The upstream outputs ``node`` reads that were not produced (``handle.output``): the node is
+    skipped when there are any. A skipped op skips everything that maps over or collects its
+    outputs, as in Dagster."""
+    missing: list[str] = []
+    for src in node.inputs.values():
+        if src.kind in ("output", "fan_in"):
+            for h, o in src.sources:
+                upstream = by_handle.get(h)
+                if h in skipped or (
+                    upstream is not None
+                    and not upstream.is_mapped
+                    and (h, o) not in state.mapping_keys
+                    and o not in state.emitted.get(h, set())
+                ):
+                    missing.append(f"{h}.{o}")
+        elif src.kind in ("mapped", "collect"):
+            missing += [f"{h}.{o}" for h, o in src.sources if h in skipped]
+    return missing
 
 
 def _run_with_retries(
@@ -418,55 +500,81 @@ def _run_with_retries(
     """Run one op step with its retry policy (or the job's) and hooks; the error to raise, if it failed.
 
     Retries of op steps wait in place (the asset engine runs other steps meanwhile)."""
-    from weir._model.retry import MaxRetriesExceededError, RetryRequested, retry_request_for
+    attempt = 0
+    while True:
+        status, payload = run_op_attempt(state, node, mapping_key, attempt)
+        if status == "retry":
+            if payload:
+                time.sleep(payload)
+            attempt += 1
+            continue
+        return payload if status == "failed" else None  # type: ignore[no-any-return]
+
+
+def run_op_attempt(
+    state: OpRunState, node: OpNode, mapping_key: str | None, attempt: int
+) -> tuple[str, Any]:
+    """Run attempt ``attempt`` (0 first) of one op step, then its hooks.
+
+    Emits the step's events, including ``STEP_FAILURE`` or ``STEP_UP_FOR_RETRY``. Returns
+    ``("success", None)``, ``("retry", seconds to wait before attempt + 1)`` or ``("failed", the
+    exception to raise with raise_on_error)``: the in-process loop waits and tries again, the
+    multiprocess executor sends the next attempt to a worker when it is due.
+    """
+    from weir._model.retry import (
+        MaxRetriesExceededError,
+        RetryRequested,
+        StepRetryData,
+        retry_request_for,
+    )
 
     step_key = _step_key(node.handle, mapping_key)
     policy = node.retry_policy or node.op_def.retry_policy or state.op_retry_policy
-    attempt = 0
-    while True:
-        first_event = len(state.events)
-        try:
-            _execute_one(state, node, mapping_key, attempt)
-        except StepFailed as failure:
-            user_error = failure.user_error
-            request = None
-            if policy is not None or isinstance(user_error, RetryRequested):
-                request = retry_request_for(user_error, failure.source, policy, attempt)
-            if request is not None and attempt < request.max_retries:
-                wait = float(request.seconds_to_wait or 0)
-                state.emit(
-                    "STEP_UP_FOR_RETRY",
-                    step_key,
-                    f'Execution of step "{step_key}" failed and has requested a retry{f" in {wait} seconds" if wait else ""}.',
-                )
-                _hooks(state, node, step_key, state.events[first_event:], user_error)
-                if wait:
-                    time.sleep(wait)
-                attempt += 1
-                continue
+    first_event = len(state.events)
+    try:
+        _execute_one(state, node, mapping_key, attempt)
+    except StepFailed as failure:
+        user_error = failure.user_error
+        request = None
+        if policy is not None or isinstance(user_error, RetryRequested):
+            request = retry_request_for(user_error, failure.source, policy, attempt)
+        if request is not None and attempt < request.max_retries and state.retries_enabled:
+            wait = float(request.seconds_to_wait or 0)
             state.emit(
-                "STEP_FAILURE",
+                "STEP_UP_FOR_RETRY",
                 step_key,
-                f'Execution of step "{step_key}" failed.',
-                failure_data(failure.error, user_error, failure.source),
+                f'Execution of step "{step_key}" failed and has requested a retry{f" in {wait} seconds" if wait else ""}.',
+                StepRetryData(SerializableErrorInfo.from_exception(request), wait or None),
             )
-            _hooks(state, node, step_key, state.events[first_event:], user_error or failure.error)
-            if request is not None:  # retries exhausted
-                error = MaxRetriesExceededError(
-                    f'Exceeded max_retries of {request.max_retries} for step "{step_key}"; the last attempt failed with {type(user_error).__name__}: {user_error}',
-                    step_key=step_key,
-                    max_retries=request.max_retries,
-                    user_exception=user_error,
-                )
-                error.__cause__ = user_error
-                return error
-            return (
-                user_error
-                if failure.source == "USER_CODE" and user_error is not None
-                else failure.error
+            _hooks(state, node, step_key, state.events[first_event:], user_error)
+            return "retry", wait
+        if request is not None and not state.retries_enabled:
+            info = SerializableErrorInfo.from_exception(request)
+            data = StepFailureData(
+                SerializableErrorInfo(
+                    "RetryRequested but retries are disabled", info.stack, info.cls_name, info.cause
+                ),
+                getattr(user_error, "user_failure_data", None),
+                "USER_CODE",
             )
-        _hooks(state, node, step_key, state.events[first_event:], None)
-        return None
+        else:
+            data = failure_data(failure.error, user_error, failure.source)
+        state.emit("STEP_FAILURE", step_key, f'Execution of step "{step_key}" failed.', data)
+        _hooks(state, node, step_key, state.events[first_event:], user_error or failure.error)
+        if request is not None and state.retries_enabled:  # retries exhausted
+            error = MaxRetriesExceededError(
+                f'Exceeded max_retries of {request.max_retries} for step "{step_key}"; the last attempt failed with {type(user_error).__name__}: {user_error}',
+                step_key=step_key,
+                max_retries=request.max_retries,
+                user_exception=user_error,
+            )
+            error.__cause__ = user_error
+            return "failed", error
+        if failure.source == "USER_CODE" and user_error is not None:
+            return "failed", user_error
+        return "failed", failure.error
+    _hooks(state, node, step_key, state.events[first_event:], None)
+    return "success", None
 
 
 def _hooks(

@@ -144,7 +144,11 @@ def op(
         what = f"@op {op_name!r}"
         info = analyze_compute_fn(fn, what=what)
         given_ins = dict(ins or {})
-        unknown = set(given_ins) - set(info.input_params)
+        unknown = {
+            n
+            for n in set(given_ins) - set(info.input_params)
+            if not _is_nothing(given_ins[n].dagster_type)
+        }  # In(Nothing) inputs order the op after another and are not function parameters
         if unknown and not _accepts_kwargs(fn):
             msg = f"{what}: ins= names {sorted(unknown)}, which are not parameters of the function (inputs: {info.input_params})."
             raise DefinitionError(msg)
