@@ -339,3 +339,20 @@ def test_nothing_dependency_orders_ops_and_mapping_key_is_visible():
     assert order == ["first", "second"]
     assert result.output_for_node("keyed") == {"k0": "k0=0", "k1": "k1=1", "k2": "k2=2"}
     assert dg.build_op_context(mapping_key="m").get_mapping_key() == "m"
+
+
+def test_config_errors_have_dagster_style_entries():
+    @dg.job
+    def j():
+        scaled_op()
+
+    with pytest.raises(dg.DagsterInvalidConfigError) as info:
+        j.execute_in_process(run_config={"ops": {"scaled_op": {"config": {"factor": "x"}}}})
+    first = info.value.errors[0]
+    assert "root:ops:scaled_op:config" in first.message
+    assert first == first.message  # each entry is also the message string
+
+
+@dg.op
+def scaled_op(config: Scale) -> int:
+    return config.factor

@@ -223,6 +223,7 @@ _EXPORTS: dict[str, str] = {
     "InvariantViolationError": ".errors",
     "InvalidInvocationError": ".errors",
     "ConfigError": ".errors",
+    "ConfigProblem": ".errors",
     "ResourceError": ".errors",
     "ExecutionError": ".errors",
     "StepExecutionError": ".errors",

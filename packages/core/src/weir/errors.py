@@ -31,6 +31,7 @@ from typing import Any
 
 __all__ = [
     "ConfigError",
+    "ConfigProblem",
     "DagsterError",
     "DagsterExecutionHandleOutputError",
     "DagsterExecutionLoadInputError",
@@ -80,10 +81,22 @@ class InvalidInvocationError(WeirError):
     """A definition was invoked directly (e.g. an asset called in a test) with bad arguments."""
 
 
+class ConfigProblem(str):
+    """One problem found in config: the message (it is the string itself) and, like the entries of
+    Dagster's ``DagsterInvalidConfigError.errors``, a ``.message`` attribute."""
+
+    __slots__ = ()
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
 class ConfigError(WeirError):
     """Run config or resource config failed validation.
 
-    ``errors`` lists every problem found (all are reported at once, each with its path).
+    ``errors`` lists every problem found (all are reported at once, each with its path); each entry
+    is a :class:`ConfigProblem`, a ``str`` with a ``.message`` attribute.
     """
 
     def __init__(
@@ -94,7 +107,10 @@ class ConfigError(WeirError):
         config_value: Any = None,
     ) -> None:
         super().__init__(message)
-        self.errors = list(errors)
+        self.errors: list[str] = [
+            e if isinstance(e, ConfigProblem) else ConfigProblem(getattr(e, "message", e))
+            for e in errors
+        ]
         self.config_type = config_type
         self.config_value = config_value
 
