@@ -106,7 +106,8 @@ def _type_for(ann: Any, discriminator: Any = None) -> ConfigType:
 
 
 def _inner_type_for(ann: Any, discriminator: Any) -> ConfigType:
-    if isinstance(ann, type):
+    # on Python 3.10, isinstance(list[str], type) is True: plain classes only (no generic alias)
+    if isinstance(ann, type) and typing.get_origin(ann) is None:
         if ann in _SOURCES:
             return _SOURCES[ann]
         if issubclass(ann, SecretStr):
