@@ -119,7 +119,7 @@ def test_identity_valued_classes_return_themselves():
     assert job.value is job
     art = MV.python_artifact(pathlib.Path)
     assert isinstance(art, PythonArtifactMetadataValue)
-    assert (art.module, art.name) == ("pathlib", "Path") and art.value is art
+    assert (art.module, art.name) == (pathlib.Path.__module__, "Path") and art.value is art
     table = MV.table([dg.TableRecord({"a": 1})])
     assert table.value is table
 
