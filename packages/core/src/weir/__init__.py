@@ -7,8 +7,9 @@ SQLAlchemy, pandas) load only when a feature that needs them is used.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from weir._lazy import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -250,14 +251,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> object:
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
-        msg = f"module 'weir' has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(module_name, __name__), name)
-    globals()[name] = value  # cache: later lookups skip __getattr__
-    return value
+__getattr__ = lazy_getattr(globals(), _EXPORTS)
 
 
 def __dir__() -> list[str]:

@@ -21,7 +21,6 @@ crash, not necessarily a power cut.)
 
 from __future__ import annotations
 
-import importlib
 import os
 import pickle
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from weir._io.io_manager import IOManagerDefinition
 from weir._io.upath import UPathIOManager, atomic_write_local, is_local_path
+from weir._lazy import lazy_getattr
 from weir.errors import WeirError
 
 if TYPE_CHECKING:
@@ -47,13 +47,7 @@ PICKLE_PROTOCOL = 4
 """The pickle protocol of stored files (readable by every supported Python version)."""
 
 
-def __getattr__(name: str) -> Any:
-    if name == "FilesystemIOManager":
-        value = importlib.import_module("weir._io._configurable").FilesystemIOManager
-        globals()[name] = value
-        return value
-    msg = f"module {__name__!r} has no attribute {name!r}"
-    raise AttributeError(msg)
+__getattr__ = lazy_getattr(globals(), {"FilesystemIOManager": "weir._io._configurable"})
 
 
 def default_storage_directory(instance: Any = None) -> str:

@@ -16,7 +16,6 @@ with ``plugin_name: ClassVar[str]`` (the core's are ``"filesystem"`` and ``"in_m
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import sys
 from abc import ABC, abstractmethod
@@ -24,6 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 from weir._config.resources import ResourceDefinition
+from weir._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from weir._io._configurable import ConfigurableIOManager, ConfigurableIOManagerFactory
@@ -47,14 +47,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        msg = f"module {__name__!r} has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(globals(), _LAZY)
 
 
 class InputManager(ABC):
