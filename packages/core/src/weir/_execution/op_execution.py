@@ -26,6 +26,7 @@ from weir._execution.step_execution import (
     check_output,
     failure_data,
 )
+from weir._execution.types import is_nothing
 from weir._io.contexts import InputContext, OutputContext
 from weir._model.asset_in_out import NO_TYPE
 from weir._model.results import AssetMaterialization, AssetObservation, DynamicOutput, Output
@@ -152,7 +153,7 @@ def _input_values(
     config_inputs = ((state.run_config.get("ops") or {}).get(node.handle) or {}).get("inputs") or {}
     for name, src in node.inputs.items():
         input_def = node.op_def.ins[name]
-        if _is_nothing(input_def.dagster_type):
+        if is_nothing(input_def.dagster_type):
             continue  # an ordering dependency: no value to load
         if src.kind == "output" or src.kind == "mapped":
             handle, output = src.sources[0]
@@ -189,10 +190,6 @@ def _input_values(
         check_input(state, step_key, name, input_def.dagster_type, value)
         values[name] = value
     return values
-
-
-def _is_nothing(tp: Any) -> bool:
-    return tp is None or getattr(tp, "display_name", None) == "Nothing"
 
 
 def _results(raw: Any, node: OpNode) -> Iterator[Any]:

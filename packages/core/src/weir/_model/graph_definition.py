@@ -75,14 +75,6 @@ class GraphDefinition:
                     if isinstance(h, GraphInputHandle) and h.name not in self._input_names:
                         msg = f"Graph {self.name!r}: input {h.name!r} is not an input of the graph."
                         raise DefinitionError(msg)
-            unbound = [
-                i
-                for i, d in _input_defs(node.definition).items()
-                if i not in node.inputs and not _has_default(d) and not _is_nothing_input(d)
-            ]
-            if unbound and not isinstance(node.definition, GraphDefinition):
-                # unbound inputs must come from run config (ops.<node>.inputs) or input_values; recorded, not an error
-                pass
 
     # -- composition protocol -----------------------------------------------------------------
     @property
@@ -195,25 +187,6 @@ class GraphDefinition:
 
     def __repr__(self) -> str:
         return f"GraphDefinition({self.name!r}, nodes={list(self.nodes)})"
-
-
-def _input_defs(definition: Any) -> Mapping[str, Any]:
-    return (
-        definition.ins
-        if isinstance(definition, OpDefinition)
-        else {n: None for n in definition.input_names}
-    )
-
-
-def _has_default(input_def: Any) -> bool:
-    from weir._model.asset_in_out import NO_TYPE
-
-    return input_def is not None and getattr(input_def, "default_value", NO_TYPE) is not NO_TYPE
-
-
-def _is_nothing_input(input_def: Any) -> bool:
-    tp = getattr(input_def, "dagster_type", None)
-    return getattr(tp, "display_name", None) == "Nothing"
 
 
 def _output_mappings(
