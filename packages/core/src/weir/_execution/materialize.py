@@ -16,21 +16,6 @@ __all__ = ["EPHEMERAL_JOB_NAME", "materialize", "materialize_to_memory"]
 EPHEMERAL_JOB_NAME = "__ephemeral_asset_job__"
 
 
-def _split(assets: Sequence[Any]) -> tuple[list[Any], list[Any]]:
-    asset_like: list[Any] = []
-    checks: list[Any] = []
-    for obj in assets:
-        if (
-            hasattr(obj, "check_keys")
-            and not isinstance(obj, AssetsDefinition)
-            and not hasattr(obj, "specs_by_key")
-        ):
-            checks.append(obj)
-        else:
-            asset_like.append(obj)
-    return asset_like, checks
-
-
 def _run(
     assets: Iterable[Any],
     *,
@@ -46,8 +31,8 @@ def _run(
     if isinstance(assets, (AssetsDefinition, str)) or not isinstance(assets, Iterable):
         msg = f"materialize() takes a list of assets, got {type(assets).__name__}; wrap it: materialize([{getattr(assets, '__name__', 'asset')}])."
         raise DefinitionError(msg)
-    asset_like, checks = _split(list(assets))
-    resolved = resolve_assets(asset_like, checks, resource_keys=list(resources or {}))
+    # resolve_assets takes asset checks given among the assets apart itself
+    resolved = resolve_assets(list(assets), resource_keys=list(resources or {}))
     graph = resolved.graph
     if selection is None:
         keys = {k for ad in resolved.assets_defs if ad.is_executable for k in ad.keys}
@@ -126,9 +111,8 @@ def materialize_to_memory(
                 "in memory. Remove that resource or call materialize() instead."
             )
             raise InvariantViolationError(msg)
-    asset_like, _ = _split(list(assets))
     memory = InMemoryIOManager()
-    for obj in asset_like:
+    for obj in assets:
         if isinstance(obj, AssetsDefinition) and obj.has_node:
             for out in obj.node_def.outs.values():
                 resources.setdefault(out.io_manager_key, memory)
