@@ -29,6 +29,7 @@ WORKLOADS = (
     "materialize_chain",
     "ops_and_checks",
     "multiprocess_steps",
+    "event_log",
 )
 
 

@@ -104,9 +104,12 @@ def test_demo_project_runs_twice_on_the_installed_wheel(
     demo = tmp_path / "demo"
     shutil.copytree(DEMO, demo, ignore=shutil.ignore_patterns(".weir", ".venv", "__pycache__"))
     env = {**installed_wheel.env, "WEIR_HOME": str(tmp_path / "weir_home")}
-    for _ in range(2):  # the second run overwrites the first run's files
+    for number in (1, 2):  # the second run overwrites the first run's files
         output = _run([str(installed_wheel.python), str(demo / "run.py")], cwd=demo, env=env)
         assert "materialized 4 assets" in output
+        # both runs are recorded in the default SQLite instance under WEIR_HOME
+        assert f"weir_home/weir.db: {number}" in output.replace("\\", "/")
+        assert output.count(" SUCCESS") == number
         for asset in ("raw_orders", "cleaned_orders", "daily_revenue"):
             assert f"-> .weir/storage/{asset}" in output.replace("\\", "/")
             assert (demo / ".weir" / "storage" / asset).is_file()

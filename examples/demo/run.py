@@ -5,7 +5,8 @@ repository sets one up)::
 
     python examples/demo/run.py
 
-Running it again recomputes everything and overwrites the previous files.
+Running it again recomputes everything and overwrites the previous files. Every run is recorded in
+the instance's SQLite database (``.weir/weir.db``), so each run lists the runs before it.
 """
 
 import os
@@ -43,8 +44,23 @@ def _metadata(materialization: object) -> dict[str, object]:
 def main() -> int:
     assets = list(defs.assets)
     started = time.perf_counter()
-    result = dg.materialize(assets, resources=defs.resources)
-    elapsed = time.perf_counter() - started
+    with dg.Instance.get() as instance:  # $WEIR_HOME, storage: SQLite at $WEIR_HOME/weir.db
+        result = dg.materialize(assets, resources=defs.resources, instance=instance)
+        elapsed = time.perf_counter() - started
+        runs = instance.get_run_records(limit=5)
+        total = instance.get_runs_count()
+        _print_result(assets, result, elapsed)
+        print(f"runs recorded in {_shown(Path(instance.root_directory) / 'weir.db')}: {total}")
+        for record in runs:
+            run = record.dagster_run
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.create_timestamp))
+            print(f"  {when}  {run.run_id}  {run.status.value}")
+    print()
+    print(REPORT_PATH.read_text(encoding="utf-8"), end="")
+    return 0 if result.success else 1
+
+
+def _print_result(assets: list, result: dg.ExecuteInProcessResult, elapsed: float) -> None:
     print(
         f"weir {dg.__version__}: materialized {len(assets)} assets in {elapsed:.2f} s (run {result.run_id})"
     )
@@ -61,9 +77,6 @@ def main() -> int:
             print(f"  {key:<16} -> {written!s:<42} {details}".rstrip())
     print(f"storage (FilesystemIOManager): {_shown(STORAGE_DIR)}")
     print(f"report: {_shown(REPORT_PATH)}")
-    print()
-    print(REPORT_PATH.read_text(encoding="utf-8"), end="")
-    return 0 if result.success else 1
 
 
 if __name__ == "__main__":

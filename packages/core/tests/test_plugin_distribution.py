@@ -349,7 +349,12 @@ try:
     io_managers = registry.io_managers().collect()
     print(json.dumps({
         "plugins": [list(info) for info in registry.list_plugins()],
-        "io_managers": {name: f"{cls.__module__}.{cls.__qualname__}" for name, cls in io_managers.items()},
+        # only this test's plugins: other weir packages may be installed in the same environment
+        "io_managers": {
+            name: f"{cls.__module__}.{cls.__qualname__}"
+            for name, cls in io_managers.items()
+            if cls.__module__.startswith("weir_tiny")
+        },
     }))
 except PluginError as exc:
     print(json.dumps({"error": str(exc)}))

@@ -10,6 +10,7 @@ import logging
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -311,7 +312,8 @@ def test_disabled_accepts_a_single_string() -> None:
 
 def test_disable_a_builtin_with_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(
-        "WEIR_DISABLED_PLUGINS", " weir.builtin.executors , weir.builtin.io_managers,"
+        "WEIR_DISABLED_PLUGINS",
+        " weir.builtin.executors , weir.builtin.io_managers,weir.builtin.storage",
     )
     registry = PluginRegistry(fresh_pm())
     assert registry.executors().collect() == {}
@@ -375,8 +377,22 @@ def test_storage_for_unknown_scheme_lists_supported_and_hides_the_password() -> 
 
 
 def test_storage_with_no_storage_plugins() -> None:
+    pm = fresh_pm(disabled=["weir.builtin.storage"])
     with pytest.raises(PluginError, match="no installed plugin implements weir_storage_for_url"):
-        PluginRegistry(fresh_pm()).storage_for_url("sqlite:///x.db")
+        PluginRegistry(pm).storage_for_url("sqlite:///x.db")
+
+
+def test_the_builtin_storage_plugin_serves_sqlite_urls(tmp_path: Path) -> None:
+    registry = PluginRegistry(fresh_pm())
+    storage = registry.storage_for_url(f"sqlite:///{tmp_path / 'weir.db'}")
+    try:
+        assert storage.get_runs_count() == 0
+    finally:
+        storage.dispose()
+    with pytest.raises(
+        PluginError, match=r"scheme 'mongodb'.*sqlite:// \(plugin 'weir.builtin.storage'"
+    ):
+        registry.storage_for_url("mongodb://db/weir")
 
 
 def test_storage_plugin_errors_keep_their_type_or_are_wrapped() -> None:

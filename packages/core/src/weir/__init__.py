@@ -214,6 +214,17 @@ _EXPORTS: dict[str, str] = {
     # instance
     "Instance": "._instance.instance",
     "DagsterInstance": "._instance.instance",
+    "InstanceRef": "._instance.instance",
+    "instance_for_test": "._instance.for_test",
+    "RunsFilter": "._instance.records",
+    "RunRecord": "._instance.records",
+    "EventLogEntry": "._instance.records",
+    "EventLogRecord": "._instance.records",
+    "EventRecordsFilter": "._instance.records",
+    "EventRecordsResult": "._instance.records",
+    "AssetRecordsFilter": "._instance.records",
+    "AssetCheckExecutionRecord": "._instance.records",
+    "AssetCheckExecutionRecordStatus": "._instance.records",
     # plugins
     "hookimpl": ".hookspecs",
     "get_plugin_manager": ".plugins",
@@ -233,6 +244,11 @@ _EXPORTS: dict[str, str] = {
     "LoadInputError": ".errors",
     "HandleOutputError": ".errors",
     "StorageError": ".errors",
+    "RunAlreadyExistsError": ".errors",
+    "RunNotFoundError": ".errors",
+    "SchemaVersionError": ".errors",
+    "DagsterRunAlreadyExists": ".errors",
+    "DagsterRunNotFoundError": ".errors",
     "PluginError": ".errors",
     "SelectionError": ".errors",
     "DagsterError": ".errors",
@@ -283,7 +299,19 @@ if TYPE_CHECKING:  # static checkers see real imports
     from weir._execution.result import ExecuteInProcessResult
     from weir._execution.run import DagsterRun, DagsterRunStatus
     from weir._graph.selection import AssetSelection
-    from weir._instance.instance import DagsterInstance, Instance
+    from weir._instance.for_test import instance_for_test
+    from weir._instance.instance import DagsterInstance, Instance, InstanceRef
+    from weir._instance.records import (
+        AssetCheckExecutionRecord,
+        AssetCheckExecutionRecordStatus,
+        AssetRecordsFilter,
+        EventLogEntry,
+        EventLogRecord,
+        EventRecordsFilter,
+        EventRecordsResult,
+        RunRecord,
+        RunsFilter,
+    )
     from weir._io.context_builders import build_input_context, build_output_context
     from weir._io.contexts import InputContext, OutputContext
     from weir._io.filesystem import (

@@ -16,6 +16,9 @@ Every error weir raises on purpose derives from :class:`WeirError`::
     │   ├── LoadInputError (DagsterExecutionLoadInputError)
     │   └── HandleOutputError (DagsterExecutionHandleOutputError)
     ├── StorageError                     the instance's storage failed
+    │   ├── RunAlreadyExistsError (DagsterRunAlreadyExists)
+    │   ├── RunNotFoundError (DagsterRunNotFoundError)
+    │   └── SchemaVersionError           the database's schema is older or newer than this weir
     ├── PluginError                      a plugin is broken, duplicated or unknown
     └── SelectionError                   an asset selection string does not parse
 
@@ -40,6 +43,8 @@ __all__ = [
     "DagsterInvalidDefinitionError",
     "DagsterInvalidInvocationError",
     "DagsterInvariantViolationError",
+    "DagsterRunAlreadyExists",
+    "DagsterRunNotFoundError",
     "DagsterTypeCheckDidNotPass",
     "DagsterUnknownResourceError",
     "DagsterUserCodeExecutionError",
@@ -52,6 +57,9 @@ __all__ = [
     "LoadInputError",
     "PluginError",
     "ResourceError",
+    "RunAlreadyExistsError",
+    "RunNotFoundError",
+    "SchemaVersionError",
     "SelectionError",
     "StepExecutionError",
     "StorageError",
@@ -175,6 +183,18 @@ class StorageError(WeirError):
     """The instance's storage could not read or write."""
 
 
+class RunAlreadyExistsError(StorageError):
+    """A run with this run id is already stored."""
+
+
+class RunNotFoundError(StorageError):
+    """No run with this run id is stored."""
+
+
+class SchemaVersionError(StorageError):
+    """The storage's schema version is not the one this weir reads: upgrade it, or upgrade weir."""
+
+
 class PluginError(WeirError):
     """A plugin is broken, registers a duplicate name, or a requested plugin is unknown."""
 
@@ -195,3 +215,5 @@ DagsterTypeCheckDidNotPass = TypeCheckError
 DagsterExecutionLoadInputError = LoadInputError
 DagsterExecutionHandleOutputError = HandleOutputError
 DagsterUnknownResourceError = ResourceError
+DagsterRunAlreadyExists = RunAlreadyExistsError
+DagsterRunNotFoundError = RunNotFoundError

@@ -33,6 +33,7 @@ class StepSource(Protocol):
     step_keys: list[str]
 
     def make_state(self, run: DagsterRun) -> Any: ...
+    def start_run_record(self, instance: Any, run: DagsterRun) -> None: ...
     def roots(self) -> list[str]: ...
     def priority(self, step_key: str) -> tuple[int, ...]: ...
     def tags(self, step_key: str) -> Mapping[str, Any]: ...
@@ -63,6 +64,11 @@ class _PlanSteps:
         self.outcome: dict[str, str] = {}  # success | failed | skipped | blocked
         self.outputs: dict[str, dict[str, bool]] = {}  # step -> {output name: stored}
         self.state: RunState | None = None
+
+    def start_run_record(self, instance: Any, run: DagsterRun) -> None:
+        from weir._execution.run_execution import start_run_record
+
+        start_run_record(instance, run, self.plan, self.prepared.partition_key)
 
     def make_state(self, run: DagsterRun) -> RunState:
         from weir._execution.run_execution import RunState

@@ -121,8 +121,7 @@ class WorkerInit:
         run_id: str,
         job_name: str,
         tags: dict[str, str],
-        instance_root: str,
-        instance_is_ephemeral: bool,
+        instance_ref: Any,
         step_keys: tuple[str, ...],
         retries_enabled: bool,
         index: int,
@@ -134,8 +133,7 @@ class WorkerInit:
         self.run_id = run_id
         self.job_name = job_name
         self.tags = tags
-        self.instance_root = instance_root
-        self.instance_is_ephemeral = instance_is_ephemeral
+        self.instance_ref = instance_ref  # an InstanceRef: the worker opens the same instance
         self.step_keys = step_keys
         self.retries_enabled = retries_enabled
         self.index = index
@@ -441,7 +439,7 @@ class _Worker:
     def instance(self) -> Any:
         from weir._instance.instance import Instance
 
-        return Instance(self.init.instance_root, is_ephemeral=self.init.instance_is_ephemeral)
+        return Instance.from_ref(self.init.instance_ref)
 
     @contextmanager
     def resources(self) -> Iterator[None]:

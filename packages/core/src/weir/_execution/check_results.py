@@ -79,6 +79,10 @@ def _target_materialization(
     """The materialization the check evaluated: this run's, else the latest stored one."""
     at = state.materialized_at.get(asset_key)
     if at is not None:
+        # stored already (an earlier step of this run) -> its storage id; same step -> not yet
+        stored = _latest_stored_materialization(state.instance, asset_key)
+        if stored is not None and stored.run_id == state.run.run_id:
+            return stored
         return AssetCheckEvaluationTargetMaterializationData(None, state.run.run_id, at)
     cache = state.earlier_materializations
     if asset_key not in cache:
@@ -89,15 +93,16 @@ def _target_materialization(
 def _latest_stored_materialization(
     instance: Any, asset_key: AssetKey
 ) -> AssetCheckEvaluationTargetMaterializationData | None:
-    get_runs = getattr(instance, "get_runs", None)
-    all_logs = getattr(instance, "all_logs", None)
-    if get_runs is None or all_logs is None:
+    fetch = getattr(instance, "fetch_materializations", None)
+    if fetch is None:
         return None
-    for run in get_runs():  # newest first
-        for event in reversed(all_logs(run.run_id)):
-            if event.event_type_value == "ASSET_MATERIALIZATION" and event.asset_key == asset_key:
-                return AssetCheckEvaluationTargetMaterializationData(None, run.run_id, None)
-    return None
+    records = fetch(asset_key, limit=1).records
+    if not records:
+        return None
+    latest = records[0]
+    return AssetCheckEvaluationTargetMaterializationData(
+        latest.storage_id, latest.run_id, latest.timestamp
+    )
 
 
 def handle_check_result(

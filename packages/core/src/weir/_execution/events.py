@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
+    "AssetCheckEvaluationPlanned",
+    "AssetMaterializationPlannedData",
     "DagsterEvent",
     "DagsterEventType",
     "HandledOutputData",
@@ -246,6 +248,23 @@ class LoadedInputData:
         self.upstream_output_name = upstream_output_name
         self.upstream_step_key = upstream_step_key
         self.metadata = metadata or {}
+
+
+class AssetCheckEvaluationPlanned:
+    """Payload of ``ASSET_CHECK_EVALUATION_PLANNED``: a run is going to evaluate this check."""
+
+    __slots__ = ("asset_key", "check_name", "partition")
+
+    def __init__(self, asset_key: Any, check_name: str, partition: str | None = None) -> None:
+        self.asset_key = asset_key
+        self.check_name = check_name
+        self.partition = partition
+
+    @property
+    def asset_check_key(self) -> Any:
+        from weir._model.asset_key import AssetCheckKey
+
+        return AssetCheckKey(self.asset_key, self.check_name)
 
 
 class AssetMaterializationPlannedData:

@@ -129,9 +129,7 @@ class ReexecutionOptions:
         if run.status not in (DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED):
             msg = f"Cannot re-execute run {run_id!r} from failure: its status is {run.status.value}, not FAILURE."
             raise InvariantViolationError(msg)
-        succeeded = {
-            e.step_key for e in instance.all_logs(run_id) if e.event_type_value == "STEP_SUCCESS"
-        }
+        succeeded = {e.step_key for e in instance.all_logs(run_id, of_type="STEP_SUCCESS")}
         steps = [k for k in (run.step_keys_to_execute or []) if k not in succeeded]
         return ReexecutionOptions(run_id, steps)
 
@@ -446,6 +444,8 @@ def execute_job(
             raise_on_error=raise_on_error,
             hook_defs=job_def.hook_defs,
             op_retry_policy=job_def.op_retry_policy,
+            parent_run_id=parent_run_id,
+            root_run_id=root_run_id,
         )
     else:
         if not callable(getattr(executor, "execute", None)):

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from weir._execution._mp_limits import TagConcurrencyLimits
 from weir._execution._mp_steps import _PlanSteps
 from weir._execution._mp_worker import WorkerInit, worker_main
+from weir._execution.event_sink import RunEventSink
 from weir._execution.events import DagsterEvent, SerializableErrorInfo, StepFailureData
 from weir._execution.run import DagsterRun, DagsterRunStatus
 from weir.errors import ExecutionError, ResourceError, StepExecutionError
@@ -208,6 +209,8 @@ class _Coordinator:
         """An event streamed from a worker: keep it as is (its pid is the worker's)."""
         assert self.state is not None
         self.state.events.append(event)
+        if self.state.sink is not None:
+            self.state.sink.add(event)
         for observer in self.observers:
             observer(event)
 
@@ -219,13 +222,15 @@ class _Coordinator:
             job_name=p.job_name,
             run_config=p.run_config,
             tags=p.tags,
-            status=DagsterRunStatus.STARTED,
+            status=DagsterRunStatus.NOT_STARTED,
             step_keys_to_execute=self.source.step_keys,
             parent_run_id=p.parent_run_id,
             root_run_id=p.root_run_id,
         )
-        p.instance.add_run(run)
+        self.source.start_run_record(p.instance, run)
         self.state = state = self.source.make_state(run)
+        state.sink = RunEventSink(p.instance, run.run_id)
+        run.status = DagsterRunStatus.STARTED
         start = time.perf_counter()
         self.emit("PIPELINE_START", None, f'Started execution of run for "{p.job_name}".')
         self.emit(
@@ -269,7 +274,8 @@ class _Coordinator:
         else:
             state.run.status = DagsterRunStatus.SUCCESS
             self.emit("PIPELINE_SUCCESS", None, f'Finished execution of run for "{p.job_name}".')
-        p.instance.store_events(state.run.run_id, state.events)
+        if state.sink is not None:
+            state.sink.flush(final=True)
         if p.raise_on_error:
             self._raise_first_failure()
 
@@ -502,8 +508,7 @@ class _Coordinator:
             run_id=p.run_id,
             job_name=p.job_name,
             tags=p.tags,
-            instance_root=p.instance.root_directory,
-            instance_is_ephemeral=bool(getattr(p.instance, "is_ephemeral", True)),
+            instance_ref=p.instance.get_ref(),
             step_keys=tuple(self.source.step_keys),
             retries_enabled="disabled" not in (self.executor.retries or {}),
             index=index,
@@ -580,8 +585,8 @@ class _Coordinator:
             None,
             f'Execution of run for "{p.job_name}" canceled after {_format_duration(time.perf_counter() - start)}.',
         )
-        p.instance.handle_run_status(state.run.run_id, DagsterRunStatus.CANCELED)
-        p.instance.store_events(state.run.run_id, state.events)
+        if state.sink is not None:
+            state.sink.flush()
 
     def _terminate_all(self) -> None:
         """SIGTERM every worker (they tear resources down and exit), SIGKILL those that linger."""

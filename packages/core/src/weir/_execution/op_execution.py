@@ -81,12 +81,15 @@ class OpRunState:
         self.hook_defs: frozenset[Any] = frozenset()
         self.op_retry_policy: Any = None
         self.retries_enabled = True  # False with executor config ``retries: {disabled: {}}``
+        self.sink: Any = None  # a RunEventSink writing the events to the instance, per step
 
     def emit(
         self, event_type_value: str, step_key: str | None, message: str, data: Any = None
     ) -> DagsterEvent:
         event = DagsterEvent(event_type_value, self.job_name, step_key, message, data)
         self.events.append(event)
+        if self.sink is not None:
+            self.sink.add(event)
         return event
 
 

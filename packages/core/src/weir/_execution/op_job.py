@@ -248,6 +248,7 @@ class OpJobDefinition(JobDefinition):
     ) -> OpJobResult:
         """Run the job's ops in this process, in dependency order; outputs stay in memory by default."""
         from weir._config.resources import initialize_resources
+        from weir._execution.event_sink import RunEventSink
         from weir._execution.run_execution import make_run_id
         from weir._instance.instance import Instance
 
@@ -262,7 +263,7 @@ class OpJobDefinition(JobDefinition):
             job_name=self.name,
             run_config=config,
             tags={**self.run_tags, **(tags or {})},
-            status=DagsterRunStatus.STARTED,
+            status=DagsterRunStatus.NOT_STARTED,
         )
         instance.add_run(run)
         state = OpRunState(
@@ -276,6 +277,8 @@ class OpJobDefinition(JobDefinition):
         )
         state.hook_defs = self.hook_defs
         state.op_retry_policy = self.op_retry_policy
+        sink = state.sink = RunEventSink(instance, run.run_id)
+        run.status = DagsterRunStatus.STARTED
         start = time.perf_counter()
         state.emit("PIPELINE_START", None, f'Started execution of run for "{self.name}".')
         state.emit("ENGINE_EVENT", None, f"Executing steps in process (pid: {os.getpid()})")
@@ -307,7 +310,7 @@ class OpJobDefinition(JobDefinition):
             )
             failed, to_raise = ["<resources>"], exc
         finish_run(state, [f for f in failed if not f.startswith("<")] or failed, start)
-        instance.store_events(run.run_id, state.events)
+        sink.flush(final=True)
         if to_raise is not None and raise_on_error:
             raise to_raise
         return OpJobResult(state, self)  # type: ignore[arg-type]
@@ -359,6 +362,9 @@ class OpStepGraph:
         self.state: OpRunState | None = None
 
     # -- the StepSource interface -------------------------------------------------------------------
+    def start_run_record(self, instance: Any, run: DagsterRun) -> None:
+        instance.add_run(run)
+
     def make_state(self, run: DagsterRun) -> OpRunState:
         p = self.prepared
         state = OpRunState(

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from weir._execution.event_sink import RunEventSink, planned_events
 from weir._execution.events import DagsterEvent, SerializableErrorInfo, StepFailureData
 from weir._execution.plan import ExecutionPlan, Step
 from weir._execution.run import DagsterRun, DagsterRunStatus
@@ -31,7 +32,7 @@ from weir._model.retry import (
 )
 from weir.errors import ResourceError
 
-__all__ = ["RunState", "execute_plan", "make_run_id", "run_step_attempt"]
+__all__ = ["RunState", "execute_plan", "make_run_id", "run_step_attempt", "start_run_record"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class RunState:
         self.plan = plan
         self.partition_key = partition_key
         self.events: list[DagsterEvent] = []
+        self.sink: RunEventSink | None = None  # writes the events to the instance, per step
         self.output_records: dict[tuple[str, str], OutputRecord] = {}
         self.resources: Any = None
         self._observers = observers or []
@@ -83,6 +85,8 @@ class RunState:
     ) -> DagsterEvent:
         event = DagsterEvent(event_type_value, self.job_name, step_key, message, data)
         self.events.append(event)
+        if self.sink is not None:
+            self.sink.add(event)
         for observer in self._observers:
             observer(event)
         return event
@@ -117,6 +121,8 @@ def execute_plan(
     raise_on_error: bool = True,
     hook_defs: Iterable[Any] = (),
     op_retry_policy: Any = None,
+    parent_run_id: str | None = None,
+    root_run_id: str | None = None,
 ) -> RunState:
     """Execute ``plan`` step by step in this process and return the finished run state.
 
@@ -130,10 +136,12 @@ def execute_plan(
         job_name=job_name,
         run_config=run_config,
         tags=tags,
-        status=DagsterRunStatus.STARTED,
+        status=DagsterRunStatus.NOT_STARTED,
         step_keys_to_execute=plan.step_keys,
+        parent_run_id=parent_run_id,
+        root_run_id=root_run_id,
     )
-    instance.add_run(run)
+    start_run_record(instance, run, plan, partition_key)
     state = RunState(
         run=run,
         job_name=job_name,
@@ -146,6 +154,8 @@ def execute_plan(
         op_retry_policy=op_retry_policy,
         retries_enabled=_retries_enabled(run_config),
     )
+    sink = state.sink = RunEventSink(instance, run.run_id)
+    run.status = DagsterRunStatus.STARTED
     start = time.perf_counter()
     pid = os.getpid()
     state.emit("PIPELINE_START", None, f'Started execution of run for "{job_name}".')
@@ -193,7 +203,7 @@ def execute_plan(
             f'Execution of run for "{job_name}" was interrupted: {type(exc).__name__}.',
         )
         run.status = DagsterRunStatus.FAILURE
-        instance.store_events(run.run_id, state.events)
+        sink.flush()
         raise
     elapsed = (time.perf_counter() - start) * 1000
     state.emit("ENGINE_EVENT", None, f"Finished steps in process (pid: {pid}) in {elapsed:.0f}ms")
@@ -208,10 +218,27 @@ def execute_plan(
     else:
         run.status = DagsterRunStatus.SUCCESS
         state.emit("PIPELINE_SUCCESS", None, f'Finished execution of run for "{job_name}".')
-    instance.store_events(run.run_id, state.events)
+    sink.flush(final=True)
     if to_raise is not None and raise_on_error:
         raise to_raise
     return state
+
+
+def start_run_record(
+    instance: Any, run: DagsterRun, plan: ExecutionPlan, partition_key: str | None
+) -> None:
+    """Store a new run and the materializations and check evaluations it plans (one batch)."""
+    from weir._instance.records import EventLogEntry
+
+    instance.add_run(run)
+    planned = planned_events(
+        run.job_name,
+        [(s.key, sorted(s.selected_keys)) for s in plan.steps if s.selected_keys],
+        [(s.key, [spec.key for spec in s.check_specs]) for s in plan.steps if s.check_specs],
+        partition_key,
+    )
+    if planned:
+        instance.store_events([EventLogEntry.from_event(run.run_id, e) for e in planned])
 
 
 def _retries_enabled(run_config: Mapping[str, Any] | None) -> bool:

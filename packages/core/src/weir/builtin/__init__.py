@@ -14,6 +14,7 @@ __all__ = ["BUILTIN_DISTRIBUTION", "BUILTIN_PLUGINS"]
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "weir.builtin.io_managers",
     "weir.builtin.executors",
+    "weir.builtin.storage",
 )
 """Module names of the built-in plugins, in registration order; each is also its plugin name."""
 

@@ -2,6 +2,11 @@
 
 * :class:`~weir.testing.io_manager_contract.IOManagerContract` -- the contract suite every IO
   manager package reuses: subclass it in a ``Test...`` class and provide the IO manager.
+* :class:`~weir.testing.storage_contract.InstanceStorageContract` -- the contract suite every
+  instance storage (memory, SQLite, PostgreSQL, a plugin's) passes: provide a ``storage`` fixture.
+
+weir registers a pytest plugin (``weir.testing.pytest_plugin``) that turns on pytest's assertion
+rewriting for these suites, so their failures show the compared values.
 
 Names load lazily, so ``import weir.testing`` does not import pytest; only the contract module
 (which defines pytest fixtures) does.
@@ -14,10 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from weir.testing.io_manager_contract import IOManagerContract
+    from weir.testing.storage_contract import InstanceStorageContract
 
-__all__ = ["IOManagerContract"]
+__all__ = ["IOManagerContract", "InstanceStorageContract"]
 
-_EXPORTS = {"IOManagerContract": "weir.testing.io_manager_contract"}
+_EXPORTS = {
+    "IOManagerContract": "weir.testing.io_manager_contract",
+    "InstanceStorageContract": "weir.testing.storage_contract",
+}
 
 
 def __getattr__(name: str) -> Any:
