@@ -144,3 +144,52 @@ def test_eight_processes_write_one_sqlite_instance_without_lock_errors(tmp_path:
         # the materializations of all eight runs are indexed
         latest = instance.fetch_materializations(dg.AssetKey("link_9"), limit=100)
         assert len(latest.records) == 8
+
+
+@pytest.mark.parametrize(
+    ("job_name", "rerun", "reused", "check"),
+    [
+        ("numbers_job", ["double_them", "total"], "load_numbers", ("total", 12)),
+        ("dynamic_job", ["per_key", "gather"], "fan_out", ("gather", 3)),
+    ],
+)
+def test_op_jobs_re_execute_from_failure_with_the_parent_outputs(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    job_name: str,
+    rerun: list[str],
+    reused: str,
+    check: tuple[str, int],
+) -> None:
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    monkeypatch.setenv("WEIR_TEST_SIGNAL_DIR", str(signals))
+    monkeypatch.syspath_prepend(str(TESTS_DIR))
+    from mp_fixtures import instance_jobs
+
+    job = getattr(instance_jobs, job_name)
+    with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
+        first = dg.execute_job(dg.reconstructable(job), instance=instance, raise_on_error=False)
+        assert not first.success
+        options = dg.ReexecutionOptions.from_failure(first.run_id, instance)
+        assert options.step_selection == rerun
+        second = dg.execute_job(
+            dg.reconstructable(job), instance=instance, reexecution_options=options
+        )
+        assert second.success
+        assert second.output_for_node(check[0]) == check[1]
+        assert len(list(signals.glob(f"{reused}.*"))) == 1  # ran once: its output was reused
+        run = instance.get_run_by_id(second.run_id)
+        assert (
+            run.parent_run_id == first.run_id and run.tags["dagster/parent_run_id"] == first.run_id
+        )
+        started = {e.step_key for e in instance.all_logs(second.run_id, of_type="STEP_START")}
+        assert reused not in started
+        # re-executing the re-execution finds the reused output two runs up
+        third = dg.execute_job(
+            dg.reconstructable(job),
+            instance=instance,
+            reexecution_options=dg.ReexecutionOptions(second.run_id, [check[0]]),
+        )
+        assert third.output_for_node(check[0]) == check[1]
+        assert instance.get_run_by_id(third.run_id).root_run_id == first.run_id

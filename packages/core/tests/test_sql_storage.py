@@ -237,7 +237,7 @@ def test_an_older_schema_is_refused_until_upgraded_and_keeps_its_data(db: Path) 
         storage.get_run_records()
     message = str(raised.value)
     assert "revision 0001" in message and "needs revision 0002" in message
-    assert "instance.upgrade()" in message and "weir instance migrate" in message
+    assert "instance.upgrade()" in message and "weir.Instance.get().upgrade()" in message
     with pytest.raises(SchemaVersionError):  # every operation refuses, writes included
         storage.kvs_set({"a": "b"})
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import weir as dg
 from weir._execution.executor_def import in_process_executor, multiprocess_executor
@@ -78,3 +79,62 @@ def get_chain_job() -> dg.JobDefinition:
 def get_chain_job_multiprocess() -> dg.JobDefinition:
     executor = multiprocess_executor.configured({"max_concurrent": 2})
     return _resolved(dg.define_asset_job("chain_mp", CHAIN, executor_def=executor), CHAIN)
+
+
+# -- op jobs re-executed from failure ---------------------------------------------------------------
+
+
+def _fail_once(name: str) -> None:
+    """Fail the first time (no ``<name>.failed`` file yet), succeed afterwards."""
+    marker = _signal_dir() / f"{name}.failed"
+    if not marker.exists():
+        marker.write_text("", encoding="utf-8")
+        raise RuntimeError(f"{name} fails on its first run")
+
+
+@dg.op
+def load_numbers() -> list[int]:
+    (_signal_dir() / f"load_numbers.{os.getpid()}.{time.monotonic_ns()}").write_text(
+        "", encoding="utf-8"
+    )
+    return [1, 2, 3]
+
+
+@dg.op
+def double_them(numbers: list[int]) -> list[int]:
+    _fail_once("double_them")
+    return [n * 2 for n in numbers]
+
+
+@dg.op
+def total(numbers: list[int]) -> int:
+    return sum(numbers)
+
+
+@dg.job(executor_def=in_process_executor)
+def numbers_job() -> None:
+    total(double_them(load_numbers()))
+
+
+@dg.op(out=dg.DynamicOut())
+def fan_out() -> Any:
+    (_signal_dir() / f"fan_out.{time.monotonic_ns()}").write_text("", encoding="utf-8")
+    for key in ("a", "b", "c"):
+        yield dg.DynamicOutput(ord(key), mapping_key=key)
+
+
+@dg.op
+def per_key(value: int) -> int:
+    if value == ord("b"):
+        _fail_once("per_key_b")
+    return value - ord("a")
+
+
+@dg.op
+def gather(values: list[int]) -> int:
+    return sum(values)
+
+
+@dg.job(executor_def=in_process_executor)
+def dynamic_job() -> None:
+    gather(fan_out().map(per_key).collect())

@@ -406,8 +406,16 @@ def execute_job(
         )
     if isinstance(job_def, OpJobDefinition):
         if reexecution_options is not None:
-            msg = f"Re-execution of op job {job_def.name!r} is not supported yet; re-execute asset jobs, or run the op job again."
-            raise InvariantViolationError(msg)
+            return _reexecute_op_job(
+                job_def,
+                instance,
+                run_config,
+                run_tags,
+                raise_on_error,
+                step_selection,
+                parent_run_id,
+                root_run_id,
+            )
         return _execute_op_job(
             recon, job_def, instance, run_config, run_tags, raise_on_error, op_selection
         )
@@ -534,6 +542,38 @@ def _execute_op_job(
     )
     state = executor.execute(prepared)
     return OpJobExecutionResult(state, job_def, resource_defs, config)
+
+
+def _reexecute_op_job(
+    job_def: Any,
+    instance: Any,
+    run_config: Any,
+    tags: dict[str, str],
+    raise_on_error: bool,
+    step_selection: Sequence[str],
+    parent_run_id: Any,
+    root_run_id: Any,
+) -> JobExecutionResult:
+    """Re-run the selected ops of an op job in this process; the other ops' outputs are loaded from
+    the parent run (or the ancestor that produced them). A mapped op ``op[key]`` re-runs for every key."""
+    from weir._io.filesystem import fs_io_manager
+
+    if not step_selection:
+        msg = f"Nothing to re-execute: the step selection for run {parent_run_id!r} is empty."
+        raise InvariantViolationError(msg)
+    handles = sorted({key.partition("[")[0] for key in step_selection})
+    resources = None if "io_manager" in job_def.resource_defs else {"io_manager": fs_io_manager}
+    result = job_def._run_in_process(
+        run_config=run_config,
+        instance=instance,
+        raise_on_error=raise_on_error,
+        op_selection=handles,
+        tags=tags,
+        resources=resources,
+        parent_run_id=parent_run_id,
+        root_run_id=root_run_id,
+    )
+    return _OpJobExecutionResult(result, job_def)
 
 
 def _execute_op_job_in_process(

@@ -221,14 +221,19 @@ def _results(raw: Any, node: OpNode) -> Iterator[Any]:
 
 
 def _output_context(
-    state: OpRunState, node: OpNode, step_key: str, name: str, mapping_key: str | None
+    state: OpRunState,
+    node: OpNode,
+    step_key: str,
+    name: str,
+    mapping_key: str | None,
+    run_id: str | None = None,
 ) -> OutputContext:
     out_def = node.op_def.outs[name]
     return OutputContext(
         step_key=step_key,
         name=name,
         job_name=state.job_name,
-        run_id=state.run.run_id,
+        run_id=run_id or state.run.run_id,
         definition_metadata=out_def.metadata,
         mapping_key=mapping_key,
         dagster_type=out_def.dagster_type,
@@ -245,16 +250,18 @@ def op_output_record(
     output_name: str,
     step_mapping_key: str | None,
     dynamic_key: str | None,
+    run_id: str | None = None,
 ) -> tuple[tuple[str, str], OutputRecord]:
     """The record key and ``OutputRecord`` of an output that ``node`` produced in another process.
 
     ``step_mapping_key`` is the mapping key of the producing step (``op[key]``), ``dynamic_key``
     the mapping key of one value of a dynamic output; the record is keyed and identified exactly
-    as the producing process stored it, so IO managers find the value.
+    as the producing process stored it, so IO managers find the value. ``run_id`` names the run
+    that produced it when that is not this run (re-execution).
     """
     record_mapping = dynamic_key if dynamic_key is not None else step_mapping_key
     context = _output_context(
-        state, node, _step_key(node.handle, step_mapping_key), output_name, record_mapping
+        state, node, _step_key(node.handle, step_mapping_key), output_name, record_mapping, run_id
     )
     out_def = node.op_def.outs[output_name]
     stored = out_def.dagster_type is not None

@@ -247,6 +247,36 @@ class OpJobDefinition(JobDefinition):
         resources: Mapping[str, Any] | None = None,
     ) -> OpJobResult:
         """Run the job's ops in this process, in dependency order; outputs stay in memory by default."""
+        return self._run_in_process(
+            run_config=run_config,
+            instance=instance,
+            partition_key=partition_key,
+            raise_on_error=raise_on_error,
+            op_selection=op_selection,
+            asset_selection=asset_selection,
+            run_id=run_id,
+            input_values=input_values,
+            tags=tags,
+            resources=resources,
+        )
+
+    def _run_in_process(
+        self,
+        run_config: Any = None,
+        instance: Any = None,
+        partition_key: str | None = None,
+        raise_on_error: bool = True,
+        op_selection: Iterable[str] | None = None,
+        asset_selection: Iterable[Any] | None = None,
+        run_id: str | None = None,
+        input_values: Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
+        resources: Mapping[str, Any] | None = None,
+        parent_run_id: str | None = None,
+        root_run_id: str | None = None,
+    ) -> OpJobResult:
+        """``execute_in_process``, plus re-execution: with ``parent_run_id``, the outputs of the ops
+        outside ``op_selection`` are loaded from the runs that produced them (parent, grandparent ...)."""
         from weir._config.resources import initialize_resources
         from weir._execution.event_sink import RunEventSink
         from weir._execution.run_execution import make_run_id
@@ -264,6 +294,9 @@ class OpJobDefinition(JobDefinition):
             run_config=config,
             tags={**self.run_tags, **(tags or {})},
             status=DagsterRunStatus.NOT_STARTED,
+            step_keys_to_execute=[n.handle for n in nodes],
+            parent_run_id=parent_run_id,
+            root_run_id=root_run_id,
         )
         instance.add_run(run)
         state = OpRunState(
@@ -277,6 +310,10 @@ class OpJobDefinition(JobDefinition):
         )
         state.hook_defs = self.hook_defs
         state.op_retry_policy = self.op_retry_policy
+        if parent_run_id is not None:
+            from weir._execution.op_reexecution import load_parent_outputs
+
+            load_parent_outputs(state, self._nodes, {n.handle for n in nodes}, parent_run_id)
         sink = state.sink = RunEventSink(instance, run.run_id)
         run.status = DagsterRunStatus.STARTED
         start = time.perf_counter()

@@ -121,8 +121,9 @@ def _parse(path: str) -> _Doc:
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
                 key = str(key_node.value)
-                lines[keys + (key,)] = key_node.start_mark.line + 1
-                out[key] = convert(value_node, (*keys, key))
+                path = (*keys, key)
+                lines[path] = key_node.start_mark.line + 1
+                out[key] = convert(value_node, path)
             return out
         if isinstance(node, yaml.SequenceNode):
             return [convert(item, (*keys, str(i))) for i, item in enumerate(node.value)]

@@ -50,7 +50,7 @@ def check_revision(revision: str, display_url: str) -> None:
         msg = (
             f"The instance database {display_url} has schema revision {revision}; this weir "
             f"needs revision {schema.SCHEMA_HEAD}. Upgrade it (back it up first) with "
-            "`instance.upgrade()` in Python or `weir instance migrate` on the command line."
+            "`instance.upgrade()` (for the default home: `weir.Instance.get().upgrade()`)."
         )
     else:
         from weir import __version__

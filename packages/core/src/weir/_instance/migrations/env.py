@@ -18,8 +18,8 @@ def run_migrations_online() -> None:
     connection = context.config.attributes.get("connection")
     if connection is None:
         msg = (
-            "weir's migrations run only through a storage's upgrade() (e.g. instance.upgrade() "
-            "or `weir instance migrate`), which provides the database connection; running "
+            "weir's migrations run only through a storage's upgrade() (e.g. instance.upgrade()), "
+            "which provides the database connection; running "
             "`alembic` directly on this folder is not supported."
         )
         raise StorageError(msg)
