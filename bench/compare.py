@@ -151,6 +151,25 @@ def build_rows(results: list[dict[str, Any]]) -> Iterator[Row]:
             getter("ops_and_checks", "asset_checks", str(n), "per_check_ms"),
             "ms",
         )
+    yield (
+        "event log, SQLite",
+        "write one step's events per transaction, time per event",
+        getter("event_log", "write", "per_event_us"),
+        "µs",
+    )
+    for n in _sizes(results, "event_log"):
+        yield (
+            f"{n} assets, SQLite instance",
+            "`materialize`, total (events recorded)",
+            getter("event_log", "materialize_sqlite", str(n), "median_ms"),
+            "ms",
+        )
+    yield (
+        "SQLite instance",
+        "`materialize`, marginal cost per asset",
+        getter("event_log", "materialize_sqlite", "marginal_per_asset_ms"),
+        "ms",
+    )
     steps = _first_meta(results, "multiprocess_steps", "steps")
     if steps is not None:
         workers = _first_meta(results, "multiprocess_steps", "workers")
