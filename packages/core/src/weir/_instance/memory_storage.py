@@ -9,48 +9,49 @@ mutated after storing). State and tick bodies go through JSON, so a body that a 
 not store fails here too.
 
 It follows the contract of :class:`~weir._instance.storage.InstanceStorage` to the letter;
-``weir.testing.InstanceStorageContract`` checks it.
+``weir.testing.InstanceStorageContract`` checks it. The class is built from three parts: runs
+and the event log are here, the asset indexes and check executions in
+:mod:`weir._instance._memory_assets`, and dynamic partitions, key-value pairs, states and ticks
+in :mod:`weir._instance._memory_state`.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import threading
 import time
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from weir._execution.events import DagsterEventType
 from weir._execution.run import DagsterRun, DagsterRunStatus
+from weir._instance._memory_assets import (
+    CHECK_EVALUATION,
+    CHECK_PLANNED,
+    MemoryAssetIndex,
+    as_asset_key,
+    storage_id_of,
+    window,
+)
+from weir._instance._memory_state import MemoryStateStore, StoredRow
 from weir._instance.records import (
     AssetCheckExecutionRecord,
-    AssetCheckExecutionRecordStatus,
     EventLogEntry,
     EventLogRecord,
     RunRecord,
     RunsFilter,
-    StoredRecord,
 )
-from weir._instance.storage import RUN_STATUS_BY_EVENT, InstanceStorage
+from weir._instance.storage import RUN_STATUS_BY_EVENT
 from weir._model.asset_key import AssetCheckKey, AssetKey
-from weir.errors import RunAlreadyExistsError, RunNotFoundError, StorageError
+from weir.errors import RunAlreadyExistsError, RunNotFoundError
 
 __all__ = ["InMemoryInstanceStorage"]
 
 logger = logging.getLogger(__name__)
 
-_MATERIALIZATION = "ASSET_MATERIALIZATION"
-_OBSERVATION = "ASSET_OBSERVATION"
-_CHECK_PLANNED = "ASSET_CHECK_EVALUATION_PLANNED"
-_CHECK_EVALUATION = "ASSET_CHECK_EVALUATION"
 _RUN_START = "PIPELINE_START"
 _RUN_END_EVENTS = frozenset({"PIPELINE_SUCCESS", "PIPELINE_FAILURE", "PIPELINE_CANCELED"})
-_PLANNED = AssetCheckExecutionRecordStatus.PLANNED
-_SUCCEEDED = AssetCheckExecutionRecordStatus.SUCCEEDED
-_FAILED = AssetCheckExecutionRecordStatus.FAILED
 
 
 _HOSTNAME: list[str] = []
@@ -63,20 +64,6 @@ def _hostname() -> str:
 
         _HOSTNAME.append(socket.gethostname())
     return _HOSTNAME[0]
-
-
-def _storage_id(record: EventLogRecord) -> int:
-    return record.storage_id
-
-
-def _asset_key(value: Any) -> AssetKey:
-    return value if isinstance(value, AssetKey) else AssetKey.from_coercible(value)
-
-
-def _check_key(value: Any) -> AssetCheckKey:
-    if isinstance(value, str):
-        value = AssetCheckKey.from_user_string(value)
-    return AssetCheckKey(_asset_key(value.asset_key), value.name)
 
 
 def _type_values(event_types: Iterable[Any]) -> list[str]:
@@ -125,52 +112,7 @@ class _RunRow:
         )
 
 
-def _copy_check(row: AssetCheckExecutionRecord) -> AssetCheckExecutionRecord:
-    return AssetCheckExecutionRecord(
-        row.key, row.id, row.run_id, row.status, row.event, row.create_timestamp, row.partition
-    )
-
-
-class _StoredRow:
-    __slots__ = ("body", "id", "key", "kind", "status", "timestamp")
-
-    def __init__(
-        self, id: int, key: str, kind: str, status: str, timestamp: float, body: str
-    ) -> None:
-        self.id = id
-        self.key = key
-        self.kind = kind
-        self.status = status
-        self.timestamp = timestamp
-        self.body = body
-
-    def record(self) -> StoredRecord:
-        return StoredRecord(
-            self.id, self.key, self.kind, self.status, self.timestamp, json.loads(self.body)
-        )
-
-
-def _dump_body(body: Mapping[str, Any], what: str) -> str:
-    try:
-        return json.dumps(body)
-    except (TypeError, ValueError) as exc:
-        msg = (
-            f"The body of {what} cannot be stored: {exc}. Bodies are stored as JSON; use only "
-            "dicts, lists, str, int, float, bool and None in them."
-        )
-        raise StorageError(msg) from exc
-
-
-def _window(
-    records: list[EventLogRecord], after: int | None, before: int | None
-) -> tuple[int, int]:
-    """The index range of ``records`` (sorted by storage id) strictly between the bounds."""
-    lo = bisect_right(records, after, key=_storage_id) if after is not None else 0
-    hi = bisect_left(records, before, key=_storage_id) if before is not None else len(records)
-    return lo, hi
-
-
-class InMemoryInstanceStorage(InstanceStorage):
+class InMemoryInstanceStorage(MemoryAssetIndex, MemoryStateStore):
     """Instance storage kept in this process's memory; gone when the process ends.
 
     Fast (a few microseconds per stored event) and thread-safe (one lock). Used by
@@ -202,10 +144,10 @@ class InMemoryInstanceStorage(InstanceStorage):
         self._dynamic_partitions: dict[str, dict[str, None]] = {}
         self._kvs: dict[str, str] = {}
         self._next_state_id = 1
-        self._states: dict[str, dict[str, _StoredRow]] = {}
+        self._states: dict[str, dict[str, StoredRow]] = {}
         self._next_tick_id = 1
-        self._ticks: dict[int, _StoredRow] = {}
-        self._ticks_by_instigator: dict[tuple[str, str], dict[int, _StoredRow]] = {}
+        self._ticks: dict[int, StoredRow] = {}
+        self._ticks_by_instigator: dict[tuple[str, str], dict[int, StoredRow]] = {}
 
     def __repr__(self) -> str:
         return f"InMemoryInstanceStorage({len(self._runs)} runs)"
@@ -313,9 +255,9 @@ class InMemoryInstanceStorage(InstanceStorage):
             event_type = event.event_type_value
             key = None if event.event_specific_data is None else event.asset_key
             if key is not None and not isinstance(key, AssetKey):
-                key = _asset_key(key)
+                key = as_asset_key(key)
             check = None
-            if event_type in (_CHECK_PLANNED, _CHECK_EVALUATION):
+            if event_type in (CHECK_PLANNED, CHECK_EVALUATION):
                 check = self._check_info(event_type, event.event_specific_data)
             prepared.append((entry, event_type, key, check))
 
@@ -326,20 +268,6 @@ class InMemoryInstanceStorage(InstanceStorage):
                     if row is None or row.run.status is not DagsterRunStatus(status):
                         return None
             return self._write(prepared)
-
-    @staticmethod
-    def _check_info(event_type: str, data: Any) -> tuple[AssetCheckKey, str | None, bool]:
-        try:
-            key = AssetCheckKey(_asset_key(data.asset_key), data.check_name)
-            partition = getattr(data, "partition", None)
-            passed = bool(data.passed) if event_type == _CHECK_EVALUATION else False
-        except AttributeError as exc:
-            msg = (
-                f"A {event_type} event needs a payload with asset_key, check_name and partition"
-                f"{' and passed' if event_type == _CHECK_EVALUATION else ''}; got {data!r}."
-            )
-            raise StorageError(msg) from exc
-        return key, partition, passed
 
     def _write(
         self, prepared: list[tuple[EventLogEntry, str | None, AssetKey | None, Any]]
@@ -377,18 +305,6 @@ class InMemoryInstanceStorage(InstanceStorage):
         self._next_event_id = storage_id
         return ids
 
-    def _index_asset_event(self, event_type: str, key: AssetKey, record: EventLogRecord) -> None:
-        bucket = self._by_type_asset.get((event_type, key))
-        if bucket is None:
-            self._by_type_asset[(event_type, key)] = [record]
-            types = self._types_by_asset.get(key)
-            if types is None:
-                self._types_by_asset[key] = {event_type}
-            else:
-                types.add(event_type)
-        else:
-            bucket.append(record)
-
     def _apply_status(
         self, row: _RunRow, status: DagsterRunStatus, event_type: str, entry: EventLogEntry
     ) -> None:
@@ -401,43 +317,6 @@ class InMemoryInstanceStorage(InstanceStorage):
                 row.worker = (_hostname(), event.pid)
         elif event_type in _RUN_END_EVENTS:
             row.end_time = entry.timestamp
-
-    def _record_check(
-        self, event_type: str, check: tuple[AssetCheckKey, str | None, bool], entry: EventLogEntry
-    ) -> None:
-        key, partition, passed = check
-        slot = (entry.run_id, key, partition)
-        if event_type == _CHECK_PLANNED:
-            row = self._new_check(key, entry.run_id, _PLANNED, None, entry.timestamp, partition)
-            self._planned.setdefault(slot, []).append(row)
-            return
-        status = _SUCCEEDED if passed else _FAILED
-        waiting = self._planned.get(slot)
-        if waiting:
-            row = waiting.pop()
-            if not waiting:
-                del self._planned[slot]
-            row.status = status
-            row.event = entry
-        else:
-            self._new_check(key, entry.run_id, status, entry, entry.timestamp, partition)
-
-    def _new_check(
-        self,
-        key: AssetCheckKey,
-        run_id: str,
-        status: AssetCheckExecutionRecordStatus,
-        event: EventLogEntry | None,
-        timestamp: float,
-        partition: str | None,
-    ) -> AssetCheckExecutionRecord:
-        row = AssetCheckExecutionRecord(
-            key, self._next_check_id, run_id, status, event, timestamp, partition
-        )
-        self._next_check_id += 1
-        self._checks[row.id] = row
-        self._checks_by_key.setdefault(key, []).append(row)
-        return row
 
     def get_records_for_run(
         self,
@@ -455,9 +334,9 @@ class InMemoryInstanceStorage(InstanceStorage):
             if cursor is None:
                 lo, hi = 0, len(records)
             elif ascending:
-                lo, hi = _window(records, cursor, None)
+                lo, hi = window(records, cursor, None)
             else:
-                lo, hi = _window(records, None, cursor)
+                lo, hi = window(records, None, cursor)
             return _collect(
                 records,
                 lo,
@@ -483,7 +362,7 @@ class InMemoryInstanceStorage(InstanceStorage):
         ascending: bool = True,
     ) -> list[EventLogRecord]:
         types = _type_values(event_types)
-        key = _asset_key(asset_key) if asset_key is not None else None
+        key = as_asset_key(asset_key) if asset_key is not None else None
         checks: list[Any] = []
         if partitions:
             wanted_partitions = set(partitions)
@@ -513,285 +392,10 @@ class InMemoryInstanceStorage(InstanceStorage):
             if len(lists) == 1:
                 records = lists[0]
             else:
-                records = sorted((r for found in lists for r in found), key=_storage_id)
-            lo, hi = _window(records, after_storage_id, before_storage_id)
+                records = sorted((r for found in lists for r in found), key=storage_id_of)
+            lo, hi = window(records, after_storage_id, before_storage_id)
             keep = (lambda r: all(c(r) for c in checks)) if checks else None
             return _collect(records, lo, hi, ascending, limit, keep)
-
-    # -- assets -------------------------------------------------------------------------------------
-    def _key_string(self, key: AssetKey) -> str:
-        text = self._key_strings.get(key)
-        if text is None:
-            text = self._key_strings[key] = key.to_string()
-        return text
-
-    def get_asset_keys(
-        self, prefix: Sequence[str] | None = None, limit: int | None = None, cursor: Any = None
-    ) -> list[Any]:
-        with self._lock:
-            keys = [
-                key
-                for key, types in self._types_by_asset.items()
-                if _MATERIALIZATION in types or _OBSERVATION in types
-            ]
-            if prefix:
-                keys = [key for key in keys if key.has_prefix(prefix)]
-            pairs = sorted((self._key_string(key), key) for key in keys)
-        if cursor is not None:
-            after = _asset_key(cursor).to_string()
-            pairs = [pair for pair in pairs if pair[0] > after]
-        if limit is not None:
-            pairs = pairs[: max(limit, 0)]
-        return [key for _, key in pairs]
-
-    def get_materialized_partitions(
-        self,
-        asset_key: Any,
-        before_storage_id: int | None = None,
-        after_storage_id: int | None = None,
-    ) -> set[str]:
-        key = _asset_key(asset_key)
-        with self._lock:
-            records = self._by_type_asset.get((_MATERIALIZATION, key))
-            if not records:
-                return set()
-            lo, hi = _window(records, after_storage_id, before_storage_id)
-            partitions = {records[i].partition_key for i in range(lo, hi)}
-        partitions.discard(None)
-        return partitions  # type: ignore[return-value]
-
-    def wipe_assets(self, asset_keys: Sequence[Any]) -> None:
-        with self._lock:
-            for raw in asset_keys:
-                key = _asset_key(raw)
-                types = self._types_by_asset.get(key)
-                if types:
-                    doomed = [
-                        record
-                        for event_type in list(types)
-                        for record in self._by_type_asset.get((event_type, key), ())
-                    ]
-                    self._discard_events(doomed)
-                self._discard_checks(
-                    [
-                        row
-                        for check_key, rows in self._checks_by_key.items()
-                        if check_key.asset_key == key
-                        for row in rows
-                    ]
-                )
-                self._key_strings.pop(key, None)
-
-    def _discard_events(self, doomed: list[EventLogRecord]) -> None:
-        """Remove these records from every index (called with the lock held)."""
-        if not doomed:
-            return
-        ids = {record.storage_id for record in doomed}
-        run_ids: set[str] = set()
-        types: set[str] = set()
-        typed_keys: set[tuple[str, AssetKey]] = set()
-        for record in doomed:
-            entry = record.event_log_entry
-            run_ids.add(entry.run_id)
-            event = entry.dagster_event
-            if event is None:
-                continue
-            types.add(event.event_type_value)
-            key = event.asset_key
-            if key is not None:
-                typed_keys.add((event.event_type_value, _asset_key(key)))
-        for run_id in run_ids:
-            _filter_out(self._by_run, run_id, ids)
-        for event_type in types:
-            _filter_out(self._by_type, event_type, ids)
-        for typed_key in typed_keys:
-            if not _filter_out(self._by_type_asset, typed_key, ids):
-                event_type, key = typed_key
-                remaining = self._types_by_asset.get(key)
-                if remaining is not None:
-                    remaining.discard(event_type)
-                    if not remaining:
-                        del self._types_by_asset[key]
-
-    def _discard_checks(self, rows: list[AssetCheckExecutionRecord]) -> None:
-        for row in rows:
-            self._checks.pop(row.id, None)
-            siblings = self._checks_by_key.get(row.key)
-            if siblings is not None:
-                siblings.remove(row)
-                if not siblings:
-                    del self._checks_by_key[row.key]
-            slot = (row.run_id, row.key, row.partition)
-            waiting = self._planned.get(slot)
-            if waiting is not None and row in waiting:
-                waiting.remove(row)
-                if not waiting:
-                    del self._planned[slot]
-
-    # -- asset checks ---------------------------------------------------------------------------
-    def get_asset_check_executions(
-        self,
-        check_key: Any,
-        limit: int | None = None,
-        cursor: int | None = None,
-        partition: str | None = None,
-    ) -> list[AssetCheckExecutionRecord]:
-        key = _check_key(check_key)
-        found: list[AssetCheckExecutionRecord] = []
-        with self._lock:
-            for row in reversed(self._checks_by_key.get(key, ())):
-                if limit is not None and len(found) >= limit:
-                    break
-                if cursor is not None and row.id >= cursor:
-                    continue
-                if partition is not None and row.partition != partition:
-                    continue
-                found.append(_copy_check(row))
-        return found
-
-    # -- dynamic partitions ----------------------------------------------------------------------
-    def add_dynamic_partitions(self, name: str, keys: Sequence[str]) -> None:
-        with self._lock:
-            existing = self._dynamic_partitions.setdefault(name, {})
-            for key in keys:
-                existing.setdefault(key, None)
-
-    def delete_dynamic_partition(self, name: str, key: str) -> None:
-        with self._lock:
-            existing = self._dynamic_partitions.get(name)
-            if existing is not None:
-                existing.pop(key, None)
-
-    def get_dynamic_partitions(self, name: str) -> list[str]:
-        with self._lock:
-            return list(self._dynamic_partitions.get(name, ()))
-
-    def has_dynamic_partition(self, name: str, key: str) -> bool:
-        with self._lock:
-            return key in self._dynamic_partitions.get(name, ())
-
-    # -- key-value store ---------------------------------------------------------------------------
-    def kvs_get(self, keys: Iterable[str]) -> dict[str, str]:
-        with self._lock:
-            return {key: self._kvs[key] for key in keys if key in self._kvs}
-
-    def kvs_set(self, pairs: Mapping[str, str]) -> None:
-        with self._lock:
-            self._kvs.update(pairs)
-
-    # -- named state records ------------------------------------------------------------------------
-    def put_state(
-        self, kind: str, key: str, status: str, body: Mapping[str, Any], timestamp: float
-    ) -> StoredRecord:
-        text = _dump_body(body, f"the {kind} state {key!r}")
-        with self._lock:
-            of_kind = self._states.setdefault(kind, {})
-            row = of_kind.get(key)
-            if row is None:
-                row = _StoredRow(self._next_state_id, key, kind, status, timestamp, text)
-                self._next_state_id += 1
-                of_kind[key] = row
-            else:  # replaced in place: the record keeps its id (ids order records by creation)
-                row.status = status
-                row.timestamp = timestamp
-                row.body = text
-            return row.record()
-
-    def get_states(
-        self,
-        kind: str,
-        key: str | None = None,
-        statuses: Sequence[str] | None = None,
-        limit: int | None = None,
-        cursor: int | None = None,
-    ) -> list[StoredRecord]:
-        with self._lock:
-            of_kind = self._states.get(kind, {})
-            if key is not None:
-                rows = [of_kind[key]] if key in of_kind else []
-            else:
-                rows = sorted(of_kind.values(), key=lambda r: r.id, reverse=True)
-            wanted = set(statuses) if statuses else None
-            found: list[StoredRecord] = []
-            for row in rows:
-                if limit is not None and len(found) >= limit:
-                    break
-                if cursor is not None and row.id >= cursor:
-                    continue
-                if wanted is not None and row.status not in wanted:
-                    continue
-                found.append(row.record())
-            return found
-
-    def delete_state(self, kind: str, key: str) -> None:
-        with self._lock:
-            self._states.get(kind, {}).pop(key, None)
-
-    # -- ticks --------------------------------------------------------------------------------------
-    def add_tick(
-        self, kind: str, key: str, status: str, body: Mapping[str, Any], timestamp: float
-    ) -> StoredRecord:
-        text = _dump_body(body, f"a tick of the {kind} {key!r}")
-        with self._lock:
-            row = _StoredRow(self._next_tick_id, key, kind, status, timestamp, text)
-            self._next_tick_id += 1
-            self._ticks[row.id] = row
-            self._ticks_by_instigator.setdefault((kind, key), {})[row.id] = row
-            return row.record()
-
-    def update_tick(self, tick_id: int, status: str, body: Mapping[str, Any]) -> None:
-        text = _dump_body(body, f"tick {tick_id}")
-        with self._lock:
-            row = self._ticks.get(tick_id)
-            if row is None:  # purged meanwhile: like a SQL UPDATE of no row, nothing happens
-                logger.debug("update_tick: tick %s is not stored; nothing updated", tick_id)
-                return
-            row.status = status
-            row.body = text
-
-    def get_ticks(
-        self,
-        kind: str,
-        key: str,
-        statuses: Sequence[str] | None = None,
-        before_timestamp: float | None = None,
-        after_timestamp: float | None = None,
-        limit: int | None = None,
-    ) -> list[StoredRecord]:
-        wanted = set(statuses) if statuses else None
-        with self._lock:
-            rows = [
-                row
-                for row in self._ticks_by_instigator.get((kind, key), {}).values()
-                if (wanted is None or row.status in wanted)
-                and (before_timestamp is None or row.timestamp < before_timestamp)
-                and (after_timestamp is None or row.timestamp > after_timestamp)
-            ]
-            rows.sort(key=lambda r: (r.timestamp, r.id), reverse=True)
-            if limit is not None:
-                rows = rows[: max(limit, 0)]
-            return [row.record() for row in rows]
-
-    def purge_ticks(self, kind: str, key: str | None, before_timestamp: float) -> int:
-        with self._lock:
-            instigators = [
-                ik
-                for ik in self._ticks_by_instigator
-                if ik[0] == kind and (key is None or ik[1] == key)
-            ]
-            purged = 0
-            for instigator in instigators:
-                ticks = self._ticks_by_instigator[instigator]
-                old = [
-                    tick_id for tick_id, row in ticks.items() if row.timestamp < before_timestamp
-                ]
-                for tick_id in old:
-                    del ticks[tick_id]
-                    del self._ticks[tick_id]
-                purged += len(old)
-                if not ticks:
-                    del self._ticks_by_instigator[instigator]
-            return purged
 
 
 def _type_of(record: EventLogRecord) -> str | None:
@@ -826,19 +430,6 @@ def _collect(
             if limit is not None and len(found) >= limit:
                 break
     return found
-
-
-def _filter_out(index: dict[Any, list[EventLogRecord]], slot: Any, ids: set[int]) -> bool:
-    """Drop records with these ids from ``index[slot]``; False when the slot is now empty (and gone)."""
-    records = index.get(slot)
-    if records is None:
-        return False
-    kept = [record for record in records if record.storage_id not in ids]
-    if kept:
-        index[slot] = kept
-        return True
-    del index[slot]
-    return False
 
 
 def _run_matches(row: _RunRow, filters: RunsFilter) -> bool:

@@ -610,7 +610,7 @@ def _init_defaults(cls: type) -> dict[str, Any]:
     }
 
 
-# -- weir's own records -------------------------------------------------------------------------------
+# -- weir's own records (listed in _serdes_builtins) -----------------------------------------------
 
 
 def _ensure_builtins() -> None:
@@ -621,93 +621,8 @@ def _ensure_builtins() -> None:
     with _registry_lock:
         if _builtins_loaded:
             return
-        _register_builtins()
+        # the list of weir's classes is imported here, on first use
+        from weir._instance._serdes_builtins import register_builtins
+
+        register_builtins(_register, _register_codec)
         _builtins_loaded = True
-
-
-def _register_builtins() -> None:
-    from weir._execution import events
-    from weir._execution.run import DagsterRun, DagsterRunStatus
-    from weir._instance import records
-    from weir._model import asset_checks, metadata, results, retry, table
-    from weir._model.asset_key import AssetCheckKey, AssetKey
-
-    def encode_key(key: AssetKey) -> dict[str, Any]:
-        return {"__class__": "AssetKey", "path": list(key)}
-
-    def decode_key(data: dict[str, Any]) -> AssetKey:
-        return AssetKey(data["path"])
-
-    _register_codec(AssetKey, "AssetKey", encode_key, decode_key)
-
-    classes: tuple[type, ...] = (
-        AssetCheckKey,
-        # runs
-        DagsterRun,
-        DagsterRunStatus,
-        # events and their payloads
-        events.DagsterEventType,
-        events.DagsterEvent,
-        events.SerializableErrorInfo,
-        events.StepFailureData,
-        events.TypeCheckData,
-        events.StepOutputData,
-        events.StepInputData,
-        events.StepMaterializationData,
-        events.AssetObservationData,
-        events.HandledOutputData,
-        events.LoadedInputData,
-        events.AssetMaterializationPlannedData,
-        events.AssetCheckEvaluationPlanned,
-        retry.UserFailureData,
-        retry.StepRetryData,
-        results.AssetMaterialization,
-        results.AssetObservation,
-        results.ExpectationResult,
-        results.DataVersion,
-        results.DataVersionsByPartition,
-        asset_checks.AssetCheckSeverity,
-        asset_checks.AssetCheckResult,
-        asset_checks.AssetCheckEvaluation,
-        asset_checks.AssetCheckEvaluationTargetMaterializationData,
-        # instance records
-        records.EventLogEntry,
-        records.EventLogRecord,
-        records.RunRecord,
-        records.RunsFilter,
-        records.EventRecordsFilter,
-        records.AssetRecordsFilter,
-        records.AssetCheckExecutionRecordStatus,
-        records.AssetCheckExecutionRecord,
-        records.StoredRecord,
-        # metadata values
-        metadata.TextMetadataValue,
-        metadata.UrlMetadataValue,
-        metadata.PathMetadataValue,
-        metadata.NotebookMetadataValue,
-        metadata.JsonMetadataValue,
-        metadata.MarkdownMetadataValue,
-        metadata.PythonArtifactMetadataValue,
-        metadata.FloatMetadataValue,
-        metadata.IntMetadataValue,
-        metadata.BoolMetadataValue,
-        metadata.TimestampMetadataValue,
-        metadata.DagsterRunMetadataValue,
-        metadata.DagsterJobMetadataValue,
-        metadata.DagsterAssetMetadataValue,
-        metadata.TableMetadataValue,
-        metadata.TableSchemaMetadataValue,
-        metadata.TableColumnLineageMetadataValue,
-        metadata.PoolMetadataValue,
-        metadata.NullMetadataValue,
-        # tables inside metadata
-        table.TableRecord,
-        table.TableConstraints,
-        table.TableColumnConstraints,
-        table.TableColumn,
-        table.TableSchema,
-        table.TableColumnDep,
-        table.TableColumnLineage,
-    )
-    for cls in classes:
-        _register(cls)
