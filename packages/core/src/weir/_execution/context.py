@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from weir._execution.partition_context import PartitionAccessors, StepPartitionsView
 from weir._model.asset_key import AssetCheckKey, AssetKey, CoercibleToAssetKey
 from weir.errors import DefinitionError, InvariantViolationError
 
@@ -33,7 +34,7 @@ class _PartitionsNotAvailable:
     pass
 
 
-class OpExecutionContext:
+class OpExecutionContext(PartitionAccessors):
     """What a running step can see and do: run info, config, resources, logging, metadata."""
 
     __slots__ = (
@@ -47,6 +48,7 @@ class OpExecutionContext:
         "_logged_events",
         "_mapping_key",
         "_partition_key",
+        "_partitions",
         "_resources",
         "_retry_number",
         "_run",
@@ -80,6 +82,7 @@ class OpExecutionContext:
         self._instance = instance
         self._retry_number = retry_number
         self._partition_key = partition_key
+        self._partitions: StepPartitionsView | None = None  # set by the engine
         self._log: RunLog | None = None
         self._added_output_metadata: dict[str, dict[str, Any]] = {}
         self._added_asset_metadata: dict[AssetKey, dict[str, Any]] = {}
@@ -225,25 +228,6 @@ class OpExecutionContext:
         except KeyError:
             msg = f"Input {input_name!r} is not an asset input of this step; inputs: {sorted(self.assets_def.keys_by_input_name)}."
             raise DefinitionError(msg) from None
-
-    # -- partitions (the partitions issue fills these in) -------------------------------------------
-    @property
-    def has_partition_key(self) -> bool:
-        return self._partition_key is not None
-
-    @property
-    def partition_key(self) -> str:
-        if self._partition_key is None:
-            raise InvariantViolationError("Cannot access partition_key for a non-partitioned run.")
-        return self._partition_key
-
-    @property
-    def partition_keys(self) -> list[str]:
-        return [self.partition_key]
-
-    @property
-    def has_partition_key_range(self) -> bool:
-        return False
 
     # -- metadata and events ------------------------------------------------------------------------
     def add_output_metadata(

@@ -21,6 +21,7 @@ from weir._execution.event_sink import RunEventSink, planned_events
 from weir._execution.events import DagsterEvent, SerializableErrorInfo, StepFailureData
 from weir._execution.plan import ExecutionPlan, Step
 from weir._execution.run import DagsterRun, DagsterRunStatus
+from weir._execution.run_partitions import RunPartitions, check_run_partitions
 from weir._execution.step_execution import OutputRecord, StepFailed, execute_step, failure_data
 from weir._graph.resolve import ResolvedAssets
 from weir._model.asset_key import AssetCheckKey, AssetKey
@@ -53,6 +54,7 @@ class RunState:
         resolved: ResolvedAssets,
         plan: ExecutionPlan,
         partition_key: str | None = None,
+        partition_key_range: Any = None,
         observers: list[Callable[[DagsterEvent], Any]] | None = None,
         hook_defs: Iterable[Any] = (),
         op_retry_policy: Any = None,
@@ -64,6 +66,8 @@ class RunState:
         self.resolved = resolved
         self.plan = plan
         self.partition_key = partition_key
+        self.run_partitions = RunPartitions(partition_key, partition_key_range)
+        self.step_partitions_cache: dict[Any, Any] = {}
         self.events: list[DagsterEvent] = []
         self.sink: RunEventSink | None = None  # writes the events to the instance, per step
         self.output_records: dict[tuple[str, str], OutputRecord] = {}
@@ -123,6 +127,7 @@ def execute_plan(
     op_retry_policy: Any = None,
     parent_run_id: str | None = None,
     root_run_id: str | None = None,
+    partition_key_range: Any = None,
 ) -> RunState:
     """Execute ``plan`` step by step in this process and return the finished run state.
 
@@ -131,6 +136,13 @@ def execute_plan(
     """
     from weir._config.resources import initialize_resources
 
+    if partition_key is None and partition_key_range is None and tags:
+        from_tags = RunPartitions.from_tags(tags)  # a range run asked for with Dagster's tags
+        partition_key, partition_key_range = from_tags.key, from_tags.key_range
+    run_partitions = RunPartitions(partition_key, partition_key_range)
+    partitions_def = check_run_partitions(run_partitions, _partitioned_assets(plan), instance)
+    if run_partitions.is_set:
+        tags = {**run_partitions.tags(partitions_def), **(tags or {})}
     run = DagsterRun(
         run_id=run_id or make_run_id(),
         job_name=job_name,
@@ -149,6 +161,7 @@ def execute_plan(
         resolved=resolved,
         plan=plan,
         partition_key=partition_key,
+        partition_key_range=partition_key_range,
         observers=_observers(),
         hook_defs=hook_defs,
         op_retry_policy=op_retry_policy,
@@ -222,6 +235,21 @@ def execute_plan(
     if to_raise is not None and raise_on_error:
         raise to_raise
     return state
+
+
+def _partitioned_assets(plan: ExecutionPlan) -> list[tuple[AssetKey, Any]]:
+    """``(asset key, partitions definition)`` of every partitioned asset the plan materializes."""
+    found = []
+    for step in plan.steps:
+        ad = step.assets_def
+        if ad is None or not step.selected_keys:
+            continue
+        specs = ad.specs_by_key
+        for key in step.selected_keys:
+            spec = specs.get(key)
+            if spec is not None and spec.partitions_def is not None:
+                found.append((key, spec.partitions_def))
+    return found
 
 
 def start_run_record(

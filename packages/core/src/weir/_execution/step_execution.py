@@ -24,6 +24,13 @@ from weir._execution.events import (
     StepOutputData,
     TypeCheckData,
 )
+from weir._execution.partition_context import StepPartitionsView
+from weir._execution.partition_io import (
+    input_partitions,
+    materialized_partitions,
+    output_partition_args,
+    step_partitions,
+)
 from weir._execution.types import display_name, run_type_check
 from weir._io.contexts import InputContext, OutputContext
 from weir._model.asset_checks import AssetCheckFailedError, AssetCheckResult
@@ -140,6 +147,10 @@ def _output_context(
     node = step.node_def
     out_def = node.outs[output_name]
     spec = step.assets_def.specs_by_key.get(asset_key) if asset_key is not None else None
+    partitions = output_partition_args(
+        step_partitions(state, step.assets_def),
+        spec is not None and spec.partitions_def is not None,
+    )
     return OutputContext(
         step_key=step.key,
         name=output_name,
@@ -152,9 +163,9 @@ def _output_context(
         op_def=node,
         asset_key=asset_key,
         asset_spec=spec,
-        partition_key=state.partition_key,
         instance=state.instance,
         version=out_def.code_version,
+        **partitions,
     )
 
 
@@ -178,6 +189,51 @@ def _unselected_upstream_context(state: RunState, asset_key: AssetKey) -> Output
         partition_key=state.partition_key,
         instance=state.instance,
     )
+
+
+def _point_at_upstream_partitions(
+    state: RunState, step: Step, asset_key: AssetKey, ctx: InputContext, upstream_ctx: Any
+) -> None:
+    """For a partitioned upstream asset: the partitions this input reads, through the dep's
+    partition mapping (or the inferred one)."""
+    upstream_pdef, mapping = _upstream_partitioning(state, step, asset_key)
+    if upstream_pdef is None:
+        return
+    input_partitions(
+        ctx,
+        upstream_ctx,
+        step_partitions(state, step.assets_def),
+        upstream_pdef,
+        mapping,
+        state.instance,
+    )
+
+
+def _upstream_partitioning(state: RunState, step: Step, asset_key: AssetKey) -> tuple[Any, Any]:
+    """The upstream asset's partitions definition and the dep's explicit partition mapping."""
+    up_def = state.resolved.assets_def_by_key.get(asset_key)
+    up_spec = up_def.specs_by_key.get(asset_key) if up_def is not None else None
+    upstream_pdef = up_spec.partitions_def if up_spec is not None else None
+    mapping = None
+    ad = step.assets_def
+    for spec in ad.specs_by_key.values() if ad is not None and upstream_pdef is not None else ():
+        for dep in spec.deps:
+            if dep.asset_key == asset_key and dep.partition_mapping is not None:
+                mapping = dep.partition_mapping
+    return upstream_pdef, mapping
+
+
+def _input_partitions_resolver(state: RunState, step: Step, sp: Any) -> Any:
+    """``input name -> UpstreamPartitions`` (None for an unpartitioned upstream), for the context."""
+
+    def resolve(input_name: str) -> Any:
+        key = step.assets_def.keys_by_input_name.get(input_name) if step.assets_def else None
+        if key is None:
+            return None
+        upstream_pdef, mapping = _upstream_partitioning(state, step, key)
+        return sp.upstream(upstream_pdef, mapping) if upstream_pdef is not None else None
+
+    return resolve
 
 
 def _load_inputs(state: RunState, step: Step) -> dict[str, Any]:
@@ -206,6 +262,8 @@ def _load_inputs(state: RunState, step: Step) -> dict[str, Any]:
             partition_key=state.partition_key,
             instance=state.instance,
         )
+        if inp.asset_key is not None:
+            _point_at_upstream_partitions(state, step, inp.asset_key, ctx, upstream_ctx)
         try:
             value = manager.load_input(ctx)
         except Exception as exc:
@@ -387,18 +445,19 @@ def _materialize_output(
         mat_tags["dagster/code_version"] = spec.code_version or state.run.run_id
         if data_version is not None:
             mat_tags["dagster/data_version"] = getattr(data_version, "value", str(data_version))
-        materialization = AssetMaterialization(
-            asset_key,
-            metadata=normalize_metadata(md) if md else None,
-            partition=state.partition_key,
-            tags=mat_tags,
-        )
-        state.emit(
-            "ASSET_MATERIALIZATION",
-            step.key,
-            f"Materialized value {asset_key.to_user_string()}.",
-            StepMaterializationData(materialization),
-        )
+        normalized = normalize_metadata(md) if md else None
+        for partition in materialized_partitions(
+            step_partitions(state, ad), spec.partitions_def is not None
+        ):
+            materialization = AssetMaterialization(
+                asset_key, metadata=normalized, partition=partition, tags=mat_tags
+            )
+            state.emit(
+                "ASSET_MATERIALIZATION",
+                step.key,
+                f"Materialized value {asset_key.to_user_string()}.",
+                StepMaterializationData(materialization),
+            )
     if stored:
         state.emit(
             "HANDLED_OUTPUT",
@@ -567,6 +626,9 @@ def execute_step(state: RunState, step: Step, attempt: int = 0) -> set[str]:
         partition_key=state.partition_key,
         **extra,
     )
+    sp = step_partitions(state, ad)
+    if sp is not None:
+        context._partitions = StepPartitionsView(sp, _input_partitions_resolver(state, step, sp))
     emitted: set[str] = set()
     inputs = _load_inputs(state, step)
     try:

@@ -103,6 +103,7 @@ class _IOContext:
         "_op_def",
         "_partition_key",
         "_partition_key_range",
+        "_partition_keys",
         "_partitions_def",
         "_resource_config",
         "_resources",
@@ -122,6 +123,7 @@ class _IOContext:
     _op_def: Any
     _partition_key: str | None
     _partition_key_range: Any
+    _partition_keys: Sequence[str] | None  # explicit keys (set by the engine for mapped inputs)
     _partitions_def: Any
     _resource_config: Mapping[str, Any] | None
     _resources: Any
@@ -288,6 +290,8 @@ class _IOContext:
     def asset_partition_keys(self) -> Sequence[str]:
         """Every partition key of the asset in this run."""
         self._require_asset_partitions("asset_partition_keys")
+        if self._partition_keys is not None:
+            return list(self._partition_keys)
         if self._partition_key is not None:
             return [self._partition_key]
         rng = self._partition_key_range
@@ -435,6 +439,7 @@ class OutputContext(_IOContext):
         self._asset_spec = asset_spec
         self._partition_key = partition_key
         self._partition_key_range = asset_partition_key_range
+        self._partition_keys = None
         self._partitions_def = asset_partitions_def
         self._instance = instance
         self._step_context = step_context
@@ -581,6 +586,7 @@ class InputContext(_IOContext):
         self._asset_key = asset_key
         self._partition_key = partition_key
         self._partition_key_range = asset_partition_key_range
+        self._partition_keys = None
         self._partitions_def = asset_partitions_def
         self._instance = instance
         self._step_context = step_context
