@@ -313,7 +313,8 @@ def test_disabled_accepts_a_single_string() -> None:
 def test_disable_a_builtin_with_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(
         "WEIR_DISABLED_PLUGINS",
-        " weir.builtin.executors , weir.builtin.io_managers,weir.builtin.storage",
+        " weir.builtin.executors , weir.builtin.io_managers,weir.builtin.storage,"
+        "weir.builtin.partitions",
     )
     registry = PluginRegistry(fresh_pm())
     assert registry.executors().collect() == {}

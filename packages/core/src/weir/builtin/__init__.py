@@ -15,6 +15,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "weir.builtin.io_managers",
     "weir.builtin.executors",
     "weir.builtin.storage",
+    "weir.builtin.partitions",
 )
 """Module names of the built-in plugins, in registration order; each is also its plugin name."""
 

@@ -1,0 +1,252 @@
+"""Partitioned runs end to end: keys and ranges reach the context, IO managers store one object
+per partition, inputs read their upstream partitions through the partition mappings, and the
+instance records a materialization per partition."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import weir as dg
+from weir.errors import DefinitionError
+
+daily = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-06")
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Any:
+    with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
+        yield instance
+
+
+def _io(tmp_path: Path) -> dict[str, Any]:
+    return {"io_manager": dg.FilesystemIOManager(base_dir=str(tmp_path / "store"))}
+
+
+@dg.asset(partitions_def=daily)
+def events(context: dg.AssetExecutionContext) -> list[str]:
+    window = context.partition_time_window
+    return [context.partition_key, window.start.isoformat(), window.end.isoformat()]
+
+
+@dg.asset(partitions_def=daily)
+def daily_count(context: dg.AssetExecutionContext, events: list[str]) -> int:
+    assert context.asset_partition_key_for_input("events") == context.partition_key
+    return len(events)
+
+
+@dg.asset(
+    partitions_def=daily,
+    ins={
+        "events": dg.AssetIn(
+            partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
+        )
+    },
+)
+def previous_day(context: dg.AssetExecutionContext, events: list[str]) -> str:
+    return events[0]
+
+
+@dg.asset
+def all_days(events: dict[str, list[str]]) -> list[str]:
+    return sorted(events)
+
+
+def test_a_partition_key_reaches_the_context_the_io_manager_and_the_instance(
+    tmp_path: Path, instance: Any
+) -> None:
+    result = dg.materialize(
+        [events], partition_key="2024-01-02", instance=instance, resources=_io(tmp_path)
+    )
+    assert result.success
+    value = result.asset_value("events")
+    assert value == ["2024-01-02", "2024-01-02T00:00:00+00:00", "2024-01-03T00:00:00+00:00"]
+    assert (tmp_path / "store" / "events" / "2024-01-02").is_file()  # Dagster's layout
+    run = instance.get_run_by_id(result.run_id)
+    assert run.tags["dagster/partition"] == "2024-01-02"
+    (mat,) = result.asset_materializations_for_node("events")
+    assert mat.partition == "2024-01-02"
+    assert instance.get_materialized_partitions(dg.AssetKey("events")) == {"2024-01-02"}
+
+
+def test_inputs_read_their_upstream_partitions_through_the_mapping(
+    tmp_path: Path, instance: Any
+) -> None:
+    days = daily.get_partition_keys()
+    for day in days:
+        dg.materialize([events], partition_key=day, instance=instance, resources=_io(tmp_path))
+    assets = [events, daily_count, previous_day, all_days]
+    result = dg.materialize(
+        assets,
+        partition_key="2024-01-02",
+        instance=instance,
+        resources=_io(tmp_path),
+        selection=[daily_count, previous_day],
+    )
+    assert result.asset_value("daily_count") == 3
+    assert result.asset_value("previous_day") == "2024-01-01"  # offset -1: the day before
+    everything = dg.materialize(
+        assets, instance=instance, resources=_io(tmp_path), selection=[all_days]
+    )
+    # an unpartitioned asset reads every partition of a partitioned upstream as a dict
+    assert everything.asset_value("all_days") == days == [f"2024-01-0{d}" for d in range(1, 6)]
+
+
+def test_unknown_keys_and_mixed_definitions_fail_before_the_run(
+    tmp_path: Path, instance: Any
+) -> None:
+    with pytest.raises(
+        DefinitionError,
+        match=r"'2024-02-30' does not match the key format '%Y-%m-%d' of DailyPartitionsDefinition",
+    ):
+        dg.materialize(
+            [events], partition_key="2024-02-30", instance=instance, resources=_io(tmp_path)
+        )
+    weekly_asset = dg.asset(
+        name="weekly_asset", partitions_def=dg.WeeklyPartitionsDefinition(start_date="2024-01-01")
+    )(lambda: 1)
+    with pytest.raises(DefinitionError, match="share one partitions definition"):
+        dg.materialize(
+            [events, weekly_asset],
+            partition_key="2024-01-07",
+            instance=instance,
+            resources=_io(tmp_path),
+        )
+    plain = dg.asset(name="plain")(lambda: 1)
+    with pytest.raises(DefinitionError, match="none of its assets is partitioned"):
+        dg.materialize(
+            [plain], partition_key="2024-01-01", instance=instance, resources=_io(tmp_path)
+        )
+    assert instance.get_runs_count() == 0  # nothing ran, nothing recorded
+
+
+def test_a_range_run_sees_every_key_and_records_each_partition(instance: Any) -> None:
+    seen: dict[str, Any] = {}
+
+    @dg.asset(partitions_def=daily)
+    def ranged(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        seen["keys"] = context.partition_keys
+        seen["range"] = context.partition_key_range
+        seen["window"] = context.partition_time_window
+        seen["has_key"] = context.has_partition_key
+        return dg.MaterializeResult()
+
+    result = dg.materialize(
+        [ranged],
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": "2024-01-02",
+            "dagster/asset_partition_range_end": "2024-01-04",
+        },
+    )
+    assert seen["keys"] == ["2024-01-02", "2024-01-03", "2024-01-04"]
+    assert (seen["range"].start, seen["range"].end) == ("2024-01-02", "2024-01-04")
+    assert seen["window"].end.isoformat() == "2024-01-05T00:00:00+00:00"
+    assert seen["has_key"] is False
+    assert [m.partition for m in result.asset_materializations_for_node("ranged")] == seen["keys"]
+    assert instance.get_materialized_partitions(dg.AssetKey("ranged")) == set(seen["keys"])
+
+
+def test_static_multi_and_dynamic_partitions_run(tmp_path: Path, instance: Any) -> None:
+    regions = dg.StaticPartitionsDefinition(["eu", "us"])
+    grid = dg.MultiPartitionsDefinition(
+        {"date": daily, "region": regions, "product": dg.StaticPartitionsDefinition(["a", "b"])}
+    )
+    customers = dg.DynamicPartitionsDefinition(name="customers")
+
+    @dg.asset(partitions_def=grid)
+    def cube(context: dg.AssetExecutionContext) -> str:
+        return (
+            str(context.partition_key.keys_by_dimension)
+            if hasattr(context.partition_key, "keys_by_dimension")
+            else context.partition_key
+        )
+
+    @dg.asset(partitions_def=customers)
+    def per_customer(context: dg.AssetExecutionContext) -> str:
+        return context.partition_key
+
+    key = "2024-01-01|a|eu"  # dimension-name order: date, product, region
+    result = dg.materialize([cube], partition_key=key, instance=instance, resources=_io(tmp_path))
+    assert result.success
+    run = instance.get_run_by_id(result.run_id)
+    assert (
+        run.tags["dagster/partition/product"] == "a"
+        and run.tags["dagster/partition/region"] == "eu"
+    )
+    with pytest.raises(DefinitionError, match="not a partition"):
+        dg.materialize(
+            [per_customer], partition_key="o'brien", instance=instance, resources=_io(tmp_path)
+        )
+    instance.add_dynamic_partitions("customers", ["o'brien"])
+    done = dg.materialize(
+        [per_customer], partition_key="o'brien", instance=instance, resources=_io(tmp_path)
+    )
+    assert done.asset_value("per_customer") == "o'brien"
+
+
+def test_a_mapping_to_partitions_that_do_not_exist_is_a_clear_error(
+    tmp_path: Path, instance: Any
+) -> None:
+    dg.materialize([events], partition_key="2024-01-01", instance=instance, resources=_io(tmp_path))
+    result = dg.materialize(
+        [events, previous_day],
+        partition_key="2024-01-01",  # the day before the first day does not exist
+        instance=instance,
+        resources=_io(tmp_path),
+        selection=[previous_day],
+        raise_on_error=False,
+    )
+    assert not result.success
+    (failure,) = result.get_step_failure_events()
+    message = failure.step_failure_data.error.message
+    assert "do not exist" in message and "downstream ['2024-01-01']" in message
+    assert "allow_nonexistent_upstream_partitions=True" in message
+
+
+def test_partition_status_reports_materialized_failed_and_missing(
+    tmp_path: Path, instance: Any
+) -> None:
+    flaky_days = {"2024-01-03"}
+
+    @dg.asset(partitions_def=daily)
+    def flaky(context: dg.AssetExecutionContext) -> int:
+        if context.partition_key in flaky_days:
+            raise RuntimeError("source not ready")
+        return 1
+
+    for day in ("2024-01-01", "2024-01-02", "2024-01-03"):
+        dg.materialize(
+            [flaky],
+            partition_key=day,
+            instance=instance,
+            resources=_io(tmp_path),
+            raise_on_error=False,
+        )
+    status = instance.get_partition_status("flaky", daily)
+    assert status.materialized.get_partition_keys() == ["2024-01-01", "2024-01-02"]
+    assert status.failed.get_partition_keys() == ["2024-01-03"]
+    assert status.missing.get_partition_keys() == ["2024-01-04", "2024-01-05"]
+    by_key = instance.get_status_by_partition(
+        "flaky", ["2024-01-01", "2024-01-03", "2024-01-05"], daily
+    )
+    assert by_key == {
+        "2024-01-01": dg.AssetPartitionStatus.MATERIALIZED,
+        "2024-01-03": dg.AssetPartitionStatus.FAILED,
+        "2024-01-05": None,
+    }
+    # a later success clears the failure; the cached bitmap picks up only what is new
+    flaky_days.clear()
+    dg.materialize([flaky], partition_key="2024-01-03", instance=instance, resources=_io(tmp_path))
+    again = instance.get_partition_status("flaky", daily)
+    assert again.failed.is_empty
+    assert again.materialized.get_partition_keys() == ["2024-01-01", "2024-01-02", "2024-01-03"]
+    # a different definition for the same asset rebuilds the cache instead of misreading it
+    wider = dg.DailyPartitionsDefinition(start_date="2023-12-30", end_date="2024-01-06")
+    assert instance.get_partition_status("flaky", wider).materialized.get_partition_keys() == [
+        "2024-01-01",
+        "2024-01-02",
+        "2024-01-03",
+    ]
