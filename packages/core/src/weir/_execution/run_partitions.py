@@ -70,7 +70,7 @@ class RunPartitions:
             tags = {PARTITION_TAG: str(self.key)}
             dims = getattr(partitions_def, "partition_dimension_names", None)
             if dims:
-                for dim, value in zip(dims, str(self.key).split("|")):
+                for dim, value in zip(dims, str(self.key).split("|"), strict=False):
                     tags[f"{PARTITION_TAG}/{dim}"] = value
             return tags
         if self.key_range is not None:
@@ -190,6 +190,18 @@ class StepPartitions:
         result = chosen.get_upstream_mapped_partitions_result_for_partitions(
             downstream, self.partitions_def, upstream_def, dynamic_partitions_store=self.instance
         )
+        missing = result.required_but_nonexistent_subset
+        if missing is not None and not missing.is_empty:
+            keys = list(missing.get_partition_keys())
+            shown = ", ".join(repr(k) for k in keys[:5]) + (
+                f" and {len(keys) - 5} more" if len(keys) > 5 else ""
+            )
+            msg = (
+                f"{self.run_partitions.describe().capitalize()} depends, through {chosen!r}, on upstream "
+                f"partitions that do not exist in {upstream_def!r}: {shown}. Add them (dynamic "
+                "partitions), change the partition mapping, or pick partitions whose upstream exists."
+            )
+            raise DefinitionError(msg)
         return UpstreamPartitions(upstream_def, result.partitions_subset, self.instance)
 
 

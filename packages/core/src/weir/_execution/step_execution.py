@@ -263,7 +263,10 @@ def _load_inputs(state: RunState, step: Step) -> dict[str, Any]:
             instance=state.instance,
         )
         if inp.asset_key is not None:
-            _point_at_upstream_partitions(state, step, inp.asset_key, ctx, upstream_ctx)
+            try:
+                _point_at_upstream_partitions(state, step, inp.asset_key, ctx, upstream_ctx)
+            except WeirError as exc:  # e.g. a mapping to upstream partitions that do not exist
+                raise StepFailed(exc, None, "FRAMEWORK") from exc
         try:
             value = manager.load_input(ctx)
         except Exception as exc:

@@ -434,6 +434,32 @@ class Instance:
             AssetKey.from_coercible(asset_key), before_cursor, after_cursor
         )
 
+    def get_partition_status(self, asset_key: Any, partitions_def: Any) -> Any:
+        """Which partitions of the asset are materialized, failed, in progress (and missing), as
+        compact subsets of ``partitions_def``; fast for assets with very many partitions."""
+        from weir._instance.partition_status import partition_status
+
+        return partition_status(self, AssetKey.from_coercible(asset_key), partitions_def)
+
+    def get_status_by_partition(
+        self, asset_key: Any, partition_keys: Sequence[str], partitions_def: Any
+    ) -> dict[str, Any]:
+        """Dagster's per-key view: ``{key: AssetPartitionStatus or None}`` for ``partition_keys``."""
+        from weir._instance.partition_status import AssetPartitionStatus
+
+        status = self.get_partition_status(asset_key, partitions_def)
+        out: dict[str, Any] = {}
+        for key in partition_keys:
+            if key in status.in_progress:
+                out[key] = AssetPartitionStatus.IN_PROGRESS
+            elif key in status.failed:
+                out[key] = AssetPartitionStatus.FAILED
+            elif key in status.materialized:
+                out[key] = AssetPartitionStatus.MATERIALIZED
+            else:
+                out[key] = None
+        return out
+
     def wipe_assets(self, asset_keys: Sequence[Any]) -> None:
         """Forget the assets' materializations, observations and check results (runs stay)."""
         self._storage.wipe_assets([AssetKey.from_coercible(k) for k in asset_keys])
