@@ -170,6 +170,31 @@ def build_rows(results: list[dict[str, Any]]) -> Iterator[Row]:
         getter("event_log", "materialize_sqlite", "marginal_per_asset_ms"),
         "ms",
     )
+    for name, label in (
+        ("static_1m", "1,000,000 static keys: define + list"),
+        ("hourly_20y", "20 years hourly (175,320 keys): define + list"),
+        ("multi_2d", "365 days x 1,000 keys (2 dimensions): define + list"),
+        ("multi_3d", "365 days x 50 x 20 (3 dimensions): define + list"),
+    ):
+        yield ("partitions", label, getter("partitions", "definitions", name, "median_ms"), "ms")
+    yield (
+        "partitions",
+        "`materialize_to_memory` of one daily partition, per run",
+        getter("partitions", "per_partition_run", "per_run_ms"),
+        "ms",
+    )
+    yield (
+        "partitions",
+        "status of a 100,000-partition asset (SQLite), cached bitmap",
+        getter("partitions", "status_100k", "warm", "median_ms"),
+        "ms",
+    )
+    yield (
+        "partitions",
+        "status of a 100,000-partition asset (SQLite), first read (builds the cache)",
+        getter("partitions", "status_100k", "cold", "median_ms"),
+        "ms",
+    )
     steps = _first_meta(results, "multiprocess_steps", "steps")
     if steps is not None:
         workers = _first_meta(results, "multiprocess_steps", "workers")

@@ -30,6 +30,7 @@ WORKLOADS = (
     "ops_and_checks",
     "multiprocess_steps",
     "event_log",
+    "partitions",
 )
 
 
