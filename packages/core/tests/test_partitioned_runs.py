@@ -250,3 +250,34 @@ def test_partition_status_reports_materialized_failed_and_missing(
         "2024-01-02",
         "2024-01-03",
     ]
+
+
+def test_a_range_run_stores_a_partition_dict_one_file_per_partition(
+    tmp_path: Path, instance: Any
+) -> None:
+    @dg.asset(partitions_def=daily)
+    def by_day(context: dg.AssetExecutionContext) -> dict[str, int]:
+        return {key: int(key[-2:]) for key in context.partition_keys}
+
+    tags = {
+        "dagster/asset_partition_range_start": "2024-01-02",
+        "dagster/asset_partition_range_end": "2024-01-03",
+    }
+    dg.materialize([by_day], instance=instance, resources=_io(tmp_path), tags=tags)
+    assert sorted(p.name for p in (tmp_path / "store" / "by_day").iterdir()) == [
+        "2024-01-02",
+        "2024-01-03",
+    ]
+    second = dg.materialize(
+        [by_day], partition_key="2024-01-03", instance=instance, resources=_io(tmp_path)
+    )
+    assert second.asset_value("by_day") == {"2024-01-03": 3}
+
+    @dg.asset(partitions_def=daily, name="by_day")
+    def not_a_dict(context: dg.AssetExecutionContext) -> int:
+        return 1
+
+    with pytest.raises(
+        dg.DagsterExecutionHandleOutputError, match=r"covers 2 partitions .*needs a dict"
+    ):
+        dg.materialize([not_a_dict], instance=instance, resources=_io(tmp_path), tags=tags)

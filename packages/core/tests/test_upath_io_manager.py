@@ -126,15 +126,27 @@ def test_missing_partitions_fail_unless_allowed(tmp_path: Path) -> None:
     assert io.load_input(allowed) == {"2024-01-01": 1}
 
 
-def test_writing_several_partitions_at_once_is_refused(tmp_path: Path) -> None:
+def test_writing_several_partitions_at_once_needs_a_partition_dict(tmp_path: Path) -> None:
     io = JsonIOManager(base_path=tmp_path)
-    ctx = dg.build_output_context(
-        asset_key="d",
-        asset_partition_key_range=Range("2024-01-01", "2024-01-02"),
-        asset_partitions_def=TwoDays(),
-    )
-    with pytest.raises(dg.DagsterInvariantViolationError, match="exactly one partition per output"):
-        io.handle_output(ctx, 1)
+
+    def ctx() -> Any:
+        return dg.build_output_context(
+            asset_key="d",
+            asset_partition_key_range=Range("2024-01-01", "2024-01-02"),
+            asset_partitions_def=TwoDays(),
+        )
+
+    with pytest.raises(
+        dg.DagsterInvariantViolationError, match=r"covers 2 partitions .*needs a dict"
+    ):
+        io.handle_output(ctx(), 1)
+    with pytest.raises(dg.DagsterInvariantViolationError, match="needs a dict"):
+        io.handle_output(ctx(), {"2024-01-01": 1})  # a key missing
+    io.handle_output(ctx(), {"2024-01-01": 1, "2024-01-02": 2})
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == [
+        "2024-01-01.json",
+        "2024-01-02.json",
+    ]
 
 
 def test_an_asset_that_becomes_partitioned_replaces_its_file(

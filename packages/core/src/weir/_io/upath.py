@@ -179,12 +179,8 @@ class UPathIOManager(IOManager):
         if context.has_asset_partitions:
             paths = self._get_paths_for_partitions(context)
             if len(paths) != 1:
-                msg = (
-                    f"{type(self).__name__} stores exactly one partition per output, but the output of "
-                    f"{context.asset_key.to_user_string()!r} covers {len(paths)} partitions. Run one "
-                    "partition per run (a multi-run backfill), or return None and write the partitions yourself."
-                )
-                raise InvariantViolationError(msg)
+                self._handle_partition_dict(context, obj, paths)
+                return
             path = next(iter(paths.values()))
             self._replace_file_with_directory(path.parent)
         else:
@@ -204,6 +200,33 @@ class UPathIOManager(IOManager):
             extra = self.get_metadata(context, obj)
             if extra:
                 context.add_output_metadata(extra)
+
+    def _handle_partition_dict(
+        self, context: OutputContext, obj: Any, paths: dict[str, Any]
+    ) -> None:
+        """A run over several partitions (a single-run backfill) stores a ``{partition key: value}``
+        dict, one file per partition (Dagster refuses such outputs)."""
+        if not isinstance(obj, dict) or set(obj) != set(paths):
+            got = (
+                f"a dict with keys {sorted(obj)[:5]}"
+                if isinstance(obj, dict)
+                else type(obj).__name__
+            )
+            msg = (
+                f"The output of {context.asset_key.to_user_string()!r} covers {len(paths)} partitions "
+                f"({min(paths)}...{max(paths)}), so {type(self).__name__} needs a dict "
+                f"{{partition key: value}} with exactly those keys; got {got}. Return one value per "
+                "partition, or run one partition per run (a multi-run backfill)."
+            )
+            raise InvariantViolationError(msg)
+        for key, path in paths.items():
+            self._replace_file_with_directory(path.parent)
+            self.make_directory(path.parent)
+            self.dump_to_path(context, obj[key], path)
+        first = next(iter(paths.values()))
+        from weir._model.metadata import MetadataValue
+
+        context.add_output_metadata({"path": MetadataValue.path(str(first.parent))})
 
     def _replace_file_with_directory(self, directory: Any) -> None:
         """The asset became partitioned: its old unpartitioned file sits where the folder goes."""
