@@ -171,6 +171,7 @@ def test_static_multi_and_dynamic_partitions_run(tmp_path: Path, instance: Any) 
     key = "2024-01-01|a|eu"  # dimension-name order: date, product, region
     result = dg.materialize([cube], partition_key=key, instance=instance, resources=_io(tmp_path))
     assert result.success
+    assert (tmp_path / "store" / "cube" / "2024-01-01" / "a" / "eu").is_file()  # Dagster's layout
     run = instance.get_run_by_id(result.run_id)
     assert (
         run.tags["dagster/partition/product"] == "a"

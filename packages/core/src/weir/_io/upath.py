@@ -5,6 +5,7 @@ and may set ``extension`` (e.g. ``".parquet"``). The layout under ``base_path``:
 
     <base>/<asset key path...>[<extension>]                   an asset
     <base>/<asset key path...>/<partition key>[<extension>]   one partition of an asset
+    <base>/<asset key path...>/<dim 1 key>/<dim 2 key>...      one partition of a multi-partitioned asset
     <base>/<run_id>/<step_key>/<output name>[<extension>]     an op output
 
 Paths are :class:`pathlib.Path` unless the user passes a ``upath.UPath`` or a URL string
@@ -163,8 +164,15 @@ class UPathIOManager(IOManager):
             msg = "Asked for partition paths of an output that is not partitioned."
             raise InvariantViolationError(msg)
         asset_path = self._get_path_without_extension(context)
+        pdef = getattr(context, "_partitions_def_or_none", lambda: None)()
+        multi = bool(getattr(pdef, "partition_dimension_names", None))
         return {
-            key: self._with_extension(self.get_path_for_partition(context, asset_path, key))
+            # a multi-partition key "2024-01-01|eu" is stored as 2024-01-01/eu (Dagster's layout)
+            key: self._with_extension(
+                self.get_path_for_partition(
+                    context, asset_path, key.replace("|", "/") if multi else key
+                )
+            )
             for key in context.asset_partition_keys
         }
 
