@@ -22,22 +22,20 @@ import difflib
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from math import prod
 from typing import Any, NamedTuple
 
 from weir._partitions.definition import PartitionsDefinition
-from weir._partitions.mapping import (
-    IdentityPartitionMapping,
+from weir._partitions.mapping import IdentityPartitionMapping
+from weir._partitions.mapping_base import (
     NonexistentPartitionsSubset,
     NonexistentUpstreamPartitionsError,
     PartitionMapping,
     UpstreamPartitionsResult,
-    index_runs,
+    checked_subset,
     make_subset,
-    subset_bits,
 )
 from weir._partitions.multi import MultiPartitionsDefinition
-from weir._partitions.subset import PartitionsSubset
+from weir._partitions.subset import PartitionsSubset, mixed_radix_digits, split_run_into_boxes
 from weir.errors import DefinitionError
 
 __all__ = [
@@ -165,30 +163,21 @@ def _axes(partitions_def: PartitionsDefinition, current_time: datetime | None, s
 Box = tuple[tuple[int, int], ...]
 
 
-def boxes_of(bits: int, sizes: Sequence[int]) -> list[Box]:
-    """Cut a bitmap over a mixed-radix product (first dimension slowest) into boxes: per
+def boxes_of(runs: Sequence[tuple[int, int]], sizes: Sequence[int]) -> list[Box]:
+    """Cut index runs over a mixed-radix product (first dimension slowest) into boxes: per
     dimension one ``[start, stop)`` digit range. A full product, one key, or one run inside the
     last dimension is one box; any run is at most about twice as many boxes as dimensions."""
-    if not bits or 0 in sizes:
+    if not runs or 0 in sizes:
         return []
     if len(sizes) == 1:
-        return [((start, stop),) for start, stop in index_runs(bits)]
-    strides = [prod(sizes[j + 1 :]) for j in range(len(sizes))]
+        return [((start, stop),) for start, stop in runs]
     boxes: list[Box] = []
-    for start, stop in index_runs(bits):
-        while start < stop:
-            for j, stride in enumerate(strides):
-                if start % stride or stop - start < stride:
-                    continue
-                digit = (start // stride) % sizes[j]
-                count = min(sizes[j] - digit, (stop - start) // stride)
-                leading = [(start // strides[i]) % sizes[i] for i in range(j)]
-                box = [(d, d + 1) for d in leading]
-                box.append((digit, digit + count))
-                box.extend((0, sizes[i]) for i in range(j + 1, len(sizes)))
-                boxes.append(tuple(box))
-                start += count * stride
-                break
+    for run_start, run_stop in runs:
+        for start, stop in split_run_into_boxes(run_start, run_stop, sizes):
+            # a box run spans its digit range in every dimension from its first to its last key
+            first = mixed_radix_digits(start, sizes)
+            last = mixed_radix_digits(stop - 1, sizes)
+            boxes.append(tuple((lo, hi + 1) for lo, hi in zip(first, last, strict=True)))
     return boxes
 
 
@@ -206,31 +195,33 @@ def _merge_boxes(boxes: set[tuple[int, ...]]) -> list[tuple[int, ...]]:
     return current
 
 
-def _product_bits(target_def: PartitionsDefinition, box: tuple[int, ...], sizes: list[int]) -> int:
+def _product_bits(target_def: PartitionsDefinition, box: tuple[int, ...], target: _Axes) -> int:
     if len(box) == 1:
         return box[0]
     assert isinstance(target_def, MultiPartitionsDefinition)
-    runs = [index_runs(bits) for bits in box]
+    runs = [
+        PartitionsSubset(dim_def, bits).index_runs()
+        for dim_def, bits in zip(target.defs, box, strict=True)
+    ]
     if any(not dim_runs for dim_runs in runs):
         return 0
-    return target_def._subset_for_runs(runs, sizes).bits
+    return target_def._subset_for_runs(runs, target.sizes).bits
 
 
 def _map_dimensions(
     mapping: PartitionMapping,
-    source_def: PartitionsDefinition,
-    source_bits: int,
+    source_subset: PartitionsSubset,
     target_def: PartitionsDefinition,
     links: Sequence[tuple[str | None, str | None, PartitionMapping]],
     to_upstream: bool,
     current_time: datetime | None,
     store: Any,
 ) -> tuple[int, NonexistentPartitionsSubset, NonexistentPartitionsSubset]:
-    """Map ``source_bits`` of ``source_def`` onto ``target_def`` through per-dimension ``links``
+    """Map ``source_subset`` onto ``target_def`` through per-dimension ``links``
     ``(source dimension, target dimension, mapping)``; unlinked target dimensions take every
     partition, unlinked source dimensions do not matter. Returns the target bitmap and the
     required-but-missing and allowed-missing keys of the linked target dimensions."""
-    source = _axes(source_def, current_time, store)
+    source = _axes(source_subset.partitions_def, current_time, store)
     target = _axes(target_def, current_time, store)
     link_by_target: dict[int, tuple[int, PartitionMapping]] = {}
     for source_name, target_name, dim_mapping in links:
@@ -270,7 +261,7 @@ def _map_dimensions(
         return cache[key][0]
 
     target_boxes: set[tuple[int, ...]] = set()
-    for box in boxes_of(source_bits, source.sizes):
+    for box in boxes_of(source_subset.index_runs(), source.sizes):
         target_box = tuple(
             mapped(t, *link_by_target[t], *box[link_by_target[t][0]])
             if t in link_by_target
@@ -280,7 +271,7 @@ def _map_dimensions(
         target_boxes.add(target_box)
     bits = 0
     for target_box in _merge_boxes(target_boxes):
-        bits |= _product_bits(target_def, target_box, target.sizes)
+        bits |= _product_bits(target_def, target_box, target)
     return bits, missing, allowed
 
 
@@ -364,10 +355,10 @@ class _DimensionwiseMapping(PartitionMapping):
         current_time: datetime | None = None,
         dynamic_partitions_store: Any = None,
     ) -> UpstreamPartitionsResult:
-        bits = subset_bits(
+        source = checked_subset(
             downstream_partitions_subset, downstream_partitions_def, "downstream", self
         )
-        assert downstream_partitions_def is not None
+        assert downstream_partitions_def is not None  # checked by checked_subset
         links = [
             (dep.downstream_dimension_name, dep.upstream_dimension_name, dep.partition_mapping)
             for dep in self.get_dimension_dependencies(
@@ -376,8 +367,7 @@ class _DimensionwiseMapping(PartitionMapping):
         ]
         mapped, missing, allowed = _map_dimensions(
             self,
-            downstream_partitions_def,
-            bits,
+            source,
             upstream_partitions_def,
             links,
             True,
@@ -398,7 +388,9 @@ class _DimensionwiseMapping(PartitionMapping):
         current_time: datetime | None = None,
         dynamic_partitions_store: Any = None,
     ) -> PartitionsSubset:
-        bits = subset_bits(upstream_partitions_subset, upstream_partitions_def, "upstream", self)
+        source = checked_subset(
+            upstream_partitions_subset, upstream_partitions_def, "upstream", self
+        )
         if downstream_partitions_def is None:
             msg = f"{type(self).__name__} needs a partitioned downstream asset (downstream_partitions_def is None)."
             raise DefinitionError(msg)
@@ -410,8 +402,7 @@ class _DimensionwiseMapping(PartitionMapping):
         ]
         mapped, _missing, _allowed = _map_dimensions(
             self,
-            upstream_partitions_def,
-            bits,
+            source,
             downstream_partitions_def,
             links,
             False,

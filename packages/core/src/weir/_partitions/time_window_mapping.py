@@ -31,15 +31,14 @@ from datetime import datetime
 from typing import Any
 
 from weir._partitions.definition import PartitionsDefinition
-from weir._partitions.mapping import (
+from weir._partitions.mapping_base import (
     NonexistentPartitionsSubset,
     NonexistentUpstreamPartitionsError,
     PartitionMapping,
     UpstreamPartitionsResult,
     bits_from_runs,
-    index_runs,
+    checked_subset,
     make_subset,
-    subset_bits,
 )
 from weir._partitions.subset import PartitionsSubset
 from weir._partitions.time_window import TimeWindow, TimeWindowPartitionsDefinition
@@ -235,14 +234,14 @@ class TimeWindowPartitionMapping(PartitionMapping):
         dynamic_partitions_store: Any = None,
     ) -> UpstreamPartitionsResult:
         down, up = self._definitions(downstream_partitions_def, upstream_partitions_def)
-        bits = subset_bits(downstream_partitions_subset, down, "downstream", self)
+        down_subset = checked_subset(downstream_partitions_subset, down, "downstream", self)
         count = up.get_num_partitions(current_time)
         overlap = _Overlap(down, up)
         so, eo = self.start_offset, self.end_offset
         found: list[tuple[int, int]] = []
         missing: list[tuple[int, int, int, int]] = []  # upstream lo, hi; downstream run a, b
         if so <= eo:  # otherwise every shifted window is empty
-            for a, b in index_runs(bits):
+            for a, b in down_subset.index_runs():
                 lo, hi = overlap(a + so, b + eo)
                 if max(lo, 0) < min(hi, count):
                     found.append((max(lo, 0), min(hi, count)))
@@ -349,13 +348,13 @@ class TimeWindowPartitionMapping(PartitionMapping):
         dynamic_partitions_store: Any = None,
     ) -> PartitionsSubset:
         down, up = self._definitions(downstream_partitions_def, upstream_partitions_def)
-        bits = subset_bits(upstream_partitions_subset, up, "upstream", self)
+        up_subset = checked_subset(upstream_partitions_subset, up, "upstream", self)
         count = down.get_num_partitions(current_time)
         overlap = _Overlap(up, down)
         so, eo = self.start_offset, self.end_offset
         found: list[tuple[int, int]] = []
         if so <= eo:
-            for a, b in index_runs(bits):
+            for a, b in up_subset.index_runs():
                 lo, hi = overlap(a, b)
                 # downstream i reads downstream windows i+so .. i+eo; those overlap lo .. hi-1
                 lo, hi = max(lo - eo, 0), min(hi - so, count)
