@@ -282,3 +282,21 @@ def test_a_range_run_stores_a_partition_dict_one_file_per_partition(
         dg.DagsterExecutionHandleOutputError, match=r"covers 2 partitions .*needs a dict"
     ):
         dg.materialize([not_a_dict], instance=instance, resources=_io(tmp_path), tags=tags)
+
+
+def test_a_failed_range_run_marks_its_whole_range_failed(instance: Any) -> None:
+    @dg.asset(partitions_def=daily)
+    def ranged_fail(context: dg.AssetExecutionContext) -> None:
+        raise RuntimeError("upstream API down")
+
+    tags = {
+        "dagster/asset_partition_range_start": "2024-01-02",
+        "dagster/asset_partition_range_end": "2024-01-04",
+    }
+    dg.materialize([ranged_fail], instance=instance, tags=tags, raise_on_error=False)
+    status = instance.get_partition_status("ranged_fail", daily)
+    assert status.failed.get_partition_keys() == ["2024-01-02", "2024-01-03", "2024-01-04"]
+    # one planned event for the range (a compact subset), not one per partition
+    (run,) = instance.get_runs()
+    planned = instance.all_logs(run.run_id, of_type="ASSET_MATERIALIZATION_PLANNED")
+    assert len(planned) == 1 and planned[0].dagster_event.event_specific_data.partitions_subset

@@ -89,11 +89,14 @@ def planned_events(
     asset_steps: Iterable[tuple[str, Sequence[Any]]],
     check_steps: Iterable[tuple[str, Sequence[Any]]],
     partition: str | None,
+    partitioned: Any = None,
+    partitions_subset: Any = None,
 ) -> list[DagsterEvent]:
     """``ASSET_MATERIALIZATION_PLANNED`` / ``ASSET_CHECK_EVALUATION_PLANNED`` events of a run.
 
     ``asset_steps`` pairs each step key with the asset keys it will materialize, ``check_steps``
-    with the check keys it will evaluate. They are stored when the run is created (not part of
+    with the check keys it will evaluate. ``partition`` / ``partitions_subset`` apply to the asset
+    keys in ``partitioned`` (all of them when it is None). They are stored when the run is created (not part of
     the run's execution event stream, as in Dagster).
     """
     from weir._execution.events import AssetCheckEvaluationPlanned, AssetMaterializationPlannedData
@@ -107,7 +110,9 @@ def planned_events(
                     job_name,
                     step_key,
                     f"{job_name} intends to materialize asset {key.to_string()}",
-                    AssetMaterializationPlannedData(key, partition),
+                    AssetMaterializationPlannedData(key, partition, partitions_subset)
+                    if partitioned is None or key in partitioned
+                    else AssetMaterializationPlannedData(key),
                 )
             )
     for step_key, check_keys in check_steps:

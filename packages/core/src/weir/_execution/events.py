@@ -268,11 +268,17 @@ class AssetCheckEvaluationPlanned:
 
 
 class AssetMaterializationPlannedData:
-    __slots__ = ("asset_key", "partition")
+    """Payload of ``ASSET_MATERIALIZATION_PLANNED``: one partition, or (a run over a range) the
+    planned partitions as a compact subset ``{"definition": id, "subset": serialized bitmap}``."""
 
-    def __init__(self, asset_key: Any, partition: str | None = None) -> None:
+    __slots__ = ("asset_key", "partition", "partitions_subset")
+
+    def __init__(
+        self, asset_key: Any, partition: str | None = None, partitions_subset: Any = None
+    ) -> None:
         self.asset_key = asset_key
         self.partition = partition
+        self.partitions_subset = partitions_subset
 
 
 _PID = os.getpid()

@@ -153,7 +153,7 @@ def execute_plan(
         parent_run_id=parent_run_id,
         root_run_id=root_run_id,
     )
-    start_run_record(instance, run, plan, partition_key)
+    start_run_record(instance, run, plan, partition_key, partition_key_range)
     state = RunState(
         run=run,
         job_name=job_name,
@@ -253,17 +253,34 @@ def _partitioned_assets(plan: ExecutionPlan) -> list[tuple[AssetKey, Any]]:
 
 
 def start_run_record(
-    instance: Any, run: DagsterRun, plan: ExecutionPlan, partition_key: str | None
+    instance: Any,
+    run: DagsterRun,
+    plan: ExecutionPlan,
+    partition_key: str | None,
+    partition_key_range: Any = None,
 ) -> None:
-    """Store a new run and the materializations and check evaluations it plans (one batch)."""
+    """Store a new run and the materializations and check evaluations it plans (one batch).
+
+    A run over a range plans its partitions as one compact subset per asset, not one event per key.
+    """
     from weir._instance.records import EventLogEntry
 
     instance.add_run(run)
+    partitioned = _partitioned_assets(plan) if (partition_key or partition_key_range) else []
+    subset = None
+    if partition_key_range is not None and partitioned:
+        from weir._instance.partition_status import definition_id
+
+        pdef = partitioned[0][1]
+        bits = RunPartitions(key_range=partition_key_range).subset(pdef, instance)
+        subset = {"definition": definition_id(pdef), "subset": bits.to_serializable()}
     planned = planned_events(
         run.job_name,
         [(s.key, sorted(s.selected_keys)) for s in plan.steps if s.selected_keys],
         [(s.key, [spec.key for spec in s.check_specs]) for s in plan.steps if s.check_specs],
         partition_key,
+        {key for key, _ in partitioned} if partitioned else None,
+        subset,
     )
     if planned:
         instance.store_events([EventLogEntry.from_event(run.run_id, e) for e in planned])

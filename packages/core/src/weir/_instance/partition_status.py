@@ -22,7 +22,7 @@ from typing import Any
 from weir._execution.run import DagsterRunStatus
 from weir._instance.records import RunsFilter
 
-__all__ = ["AssetPartitionStatus", "PartitionStatus", "partition_status"]
+__all__ = ["AssetPartitionStatus", "PartitionStatus", "definition_id", "partition_status"]
 
 _CACHE_PREFIX = "weir/partition_status/"
 _FAILED = [DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
@@ -69,7 +69,9 @@ class PartitionStatus:
         )
 
 
-def _definition_id(partitions_def: Any) -> str:
+def definition_id(partitions_def: Any) -> str:
+    """A short, stable id of a partitions definition (its serialized form, hashed): bitmaps are
+    only meaningful under the definition they were made for."""
     text = json.dumps(partitions_def.to_serializable(), sort_keys=True, default=str)
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
@@ -80,7 +82,7 @@ def _materialized(instance: Any, asset_key: Any, partitions_def: Any) -> Any:
 
     storage = instance.storage
     cache_key = _CACHE_PREFIX + asset_key.to_string()
-    definition = _definition_id(partitions_def)
+    definition = definition_id(partitions_def)
     cached = storage.kvs_get([cache_key]).get(cache_key)
     subset, cursor = partitions_def.empty_subset(), None
     if cached is not None:
@@ -147,7 +149,33 @@ def _planned_by(
         for r in records
         if r.partition_key is not None and r.storage_id > after.get(r.partition_key, -1)
     ]
-    return _with_indices(partitions_def.empty_subset(), _indices(partitions_def, keys, instance))
+    planned = _with_indices(partitions_def.empty_subset(), _indices(partitions_def, keys, instance))
+    return planned | _planned_ranges(records, partitions_def, after, instance)
+
+
+def _planned_ranges(records: Any, partitions_def: Any, after: dict[str, int], instance: Any) -> Any:
+    """The partitions that range runs planned (one subset per event), minus those materialized
+    after the plan; subsets planned under another definition are skipped (their bits mean other keys)."""
+    from weir._partitions.subset import PartitionsSubset
+
+    found = partitions_def.empty_subset()
+    definition = None
+    for record in records:
+        data = record.event_log_entry.dagster_event.event_specific_data
+        payload = getattr(data, "partitions_subset", None)
+        if not payload:
+            continue
+        definition = definition or definition_id(partitions_def)
+        if payload.get("definition") != definition:
+            continue
+        subset = PartitionsSubset.from_serializable(partitions_def, payload["subset"])
+        later = [k for k, sid in after.items() if sid > record.storage_id]
+        if later:
+            subset = subset - _with_indices(
+                partitions_def.empty_subset(), _indices(partitions_def, later, instance)
+            )
+        found = found | subset
+    return found
 
 
 def partition_status(instance: Any, asset_key: Any, partitions_def: Any) -> PartitionStatus:
