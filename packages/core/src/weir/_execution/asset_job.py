@@ -20,22 +20,54 @@ def _config_dict(config: Any) -> dict[str, Any]:
     return run_config_to_dict(config)
 
 
-def split_job_config(config: Any) -> tuple[dict[str, Any], Any]:
-    """``(default run config, config mapping or None)`` from a job's ``config=`` argument."""
+def split_job_config(config: Any) -> tuple[Any, Any]:
+    """``(default run config, config mapping or None)`` from a job's ``config=`` argument. A
+    ``PartitionedConfig`` is kept whole as the defaults: it gives a run config per partition key."""
     if config is not None and hasattr(config, "resolve_from_unvalidated_config"):
         return {}, config
+    if is_partitioned_config(config):
+        return config, None
     return _config_dict(config), None
 
 
-def launch_config(defaults: dict[str, Any], mapping: Any, run_config: Any) -> dict[str, Any]:
+def is_partitioned_config(config: Any) -> bool:
+    return config is not None and hasattr(config, "get_run_config_for_partition_key")
+
+
+def launch_config(
+    defaults: Any,
+    mapping: Any,
+    run_config: Any,
+    partition_key: str | None = None,
+    job_name: str = "",
+) -> dict[str, Any]:
     """The run config a launch uses: the mapping applied to what was given, or the given config
-    merged over the job's defaults."""
+    merged over the job's defaults (for a partitioned config, the partition's config)."""
     from weir._config.config_mapping import merge_run_config, run_config_to_dict
 
     given = run_config_to_dict(run_config)
     if mapping is not None:
         return run_config_to_dict(mapping.resolve_from_unvalidated_config(given))
+    if is_partitioned_config(defaults):
+        if partition_key is None:
+            if given:
+                return given  # explicit run config for a partitioned job: used as is, like Dagster
+            from weir.errors import ConfigError
+
+            msg = (
+                f"Job {job_name!r} has a partitioned config ({defaults!r}): pass partition_key=... "
+                "to get the run config of a partition, or pass run_config explicitly."
+            )
+            raise ConfigError(msg, [msg])
+        defaults = run_config_to_dict(defaults.get_run_config_for_partition_key(partition_key))
     return merge_run_config(defaults, given)
+
+
+def partition_tags(config: Any, partition_key: str | None, job_name: str) -> dict[str, str]:
+    """The run tags a partitioned config adds for ``partition_key`` (none otherwise)."""
+    if partition_key is None or not is_partitioned_config(config):
+        return {}
+    return dict(config.get_tags_for_partition_key(partition_key, job_name=job_name))
 
 
 def check_resource_config(
@@ -102,6 +134,8 @@ class JobDefinition:
         }
         self.metadata = dict(metadata or {})
         self.partitions_def = partitions_def
+        if partitions_def is None and is_partitioned_config(self._config):
+            self.partitions_def = self._config.partitions_def  # a partitioned config brings its own
         self.hook_defs = frozenset(hooks or ())
         self.op_retry_policy = op_retry_policy
         self._default_io_manager_kind = default_io_manager_kind
@@ -120,7 +154,7 @@ class JobDefinition:
 
     @property
     def run_config(self) -> dict[str, Any]:
-        return dict(self._config)
+        return dict(self._config) if not is_partitioned_config(self._config) else {}
 
     def with_top_level_resources(self, resources: Mapping[str, Any]) -> JobDefinition:
         merged = {**resources, **self._resource_defs}
@@ -201,11 +235,17 @@ class JobDefinition:
             checks = frozenset(
                 c for c in checks if _check_step_name(self._resolved, c) in wanted_ops
             )
-        config = launch_config(self._config, self._config_mapping, run_config)
+        config = launch_config(
+            self._config, self._config_mapping, run_config, partition_key, self.name
+        )
         plan = build_plan(self._resolved, keys, run_config=config, check_keys=checks)
         all_resources = self._all_resources(resources)
         check_resource_config(self.name, all_resources, config, plan.resource_keys)
-        run_tags = {**self.run_tags, **(tags or {})}
+        run_tags = {
+            **partition_tags(self._config, partition_key, self.name),
+            **self.run_tags,
+            **(tags or {}),
+        }
         state = execute_plan(
             plan=plan,
             resolved=self._resolved,

@@ -360,6 +360,7 @@ def _execute_one(
         config=state.node_config.get(node.handle),
         instance=state.instance,
         retry_number=attempt,
+        partition_key=state.partition_key,
         mapping_key=mapping_key,
     )
     kwargs = dict(inputs)

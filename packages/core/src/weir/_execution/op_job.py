@@ -17,7 +17,9 @@ from weir._execution.asset_job import (
     JobDefinition,
     _json,
     check_resource_config,
+    is_partitioned_config,
     launch_config,
+    partition_tags,
     split_job_config,
 )
 from weir._execution.execute_job import JobExecutionResult
@@ -122,6 +124,8 @@ class OpJobDefinition(JobDefinition):
         }
         self.metadata = dict(metadata or {})
         self.partitions_def = partitions_def
+        if partitions_def is None and is_partitioned_config(self._config):
+            self.partitions_def = self._config.partitions_def  # a partitioned config brings its own
         self.hook_defs = frozenset(hooks or ())
         self.op_retry_policy = op_retry_policy
         self.input_values = dict(input_values or {})
@@ -282,7 +286,13 @@ class OpJobDefinition(JobDefinition):
         from weir._execution.run_execution import make_run_id
         from weir._instance.instance import Instance
 
-        config = launch_config(self._config, self._config_mapping, run_config)
+        if partition_key is not None and self.partitions_def is not None:  # before any record
+            self.partitions_def.validate_partition_key(
+                partition_key, dynamic_partitions_store=instance
+            )
+        config = launch_config(
+            self._config, self._config_mapping, run_config, partition_key, self.name
+        )
         nodes = self._select(op_selection)
         node_config = self._node_config(nodes, config)
         all_resources = self._resources_for(resources)
@@ -292,7 +302,11 @@ class OpJobDefinition(JobDefinition):
             run_id=run_id or make_run_id(),
             job_name=self.name,
             run_config=config,
-            tags={**self.run_tags, **(tags or {})},
+            tags={
+                **partition_tags(self._config, partition_key, self.name),
+                **self.run_tags,
+                **(tags or {}),
+            },
             status=DagsterRunStatus.NOT_STARTED,
             step_keys_to_execute=[n.handle for n in nodes],
             parent_run_id=parent_run_id,
@@ -308,6 +322,7 @@ class OpJobDefinition(JobDefinition):
             run_config=config,
             input_values={**self.input_values, **(input_values or {})},
         )
+        state.partition_key = partition_key
         state.hook_defs = self.hook_defs
         state.op_retry_policy = self.op_retry_policy
         if parent_run_id is not None:
