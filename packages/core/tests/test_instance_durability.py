@@ -193,3 +193,41 @@ def test_op_jobs_re_execute_from_failure_with_the_parent_outputs(
         )
         assert third.output_for_node(check[0]) == check[1]
         assert instance.get_run_by_id(third.run_id).root_run_id == first.run_id
+
+
+def test_partitioned_runs_in_worker_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WEIR_TEST_SIGNAL_DIR", str(tmp_path))
+    monkeypatch.syspath_prepend(str(TESTS_DIR))
+    from mp_fixtures import instance_jobs
+
+    with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
+        tags = {
+            "dagster/asset_partition_range_start": "2024-01-02",
+            "dagster/asset_partition_range_end": "2024-01-04",
+        }
+        ranged = dg.execute_job(
+            dg.reconstructable(instance_jobs.get_days_job_multiprocess),
+            instance=instance,
+            tags=tags,
+        )
+        assert ranged.success
+        stored = Path(instance.storage_directory()) / "day_keys"
+        assert sorted(p.name for p in stored.iterdir()) == [
+            "2024-01-02",
+            "2024-01-03",
+            "2024-01-04",
+        ]
+        status = instance.get_partition_status("day_count", instance_jobs.DAYS)
+        assert status.materialized.get_partition_keys() == [
+            "2024-01-02",
+            "2024-01-03",
+            "2024-01-04",
+        ]
+        single = dg.execute_job(
+            dg.reconstructable(instance_jobs.get_days_job_multiprocess),
+            instance=instance,
+            tags={"dagster/partition": "2024-01-05"},
+        )
+        assert single.success and single.asset_value("day_count") == 1  # one {key: [...]} dict

@@ -138,3 +138,25 @@ def gather(values: list[int]) -> int:
 @dg.job(executor_def=in_process_executor)
 def dynamic_job() -> None:
     gather(fan_out().map(per_key).collect())
+
+
+# -- partitions in worker processes ------------------------------------------------------------------
+
+DAYS = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-10")
+
+
+@dg.asset(partitions_def=DAYS)
+def day_keys(context: dg.AssetExecutionContext) -> dict[str, list[str]]:
+    return {key: [key, str(os.getpid())] for key in context.partition_keys}
+
+
+@dg.asset(partitions_def=DAYS)
+def day_count(context: dg.AssetExecutionContext, day_keys: Any) -> Any:
+    if context.has_partition_key:  # one partition: its value
+        return len(day_keys)
+    return {key: len(value) for key, value in day_keys.items()}  # a range: one value per partition
+
+
+def get_days_job_multiprocess() -> dg.JobDefinition:
+    job = dg.define_asset_job("days_mp", [day_keys, day_count], executor_def=multiprocess_executor)
+    return _resolved(job, [day_keys, day_count])

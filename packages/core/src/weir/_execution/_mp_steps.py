@@ -67,11 +67,15 @@ class _PlanSteps:
 
     def start_run_record(self, instance: Any, run: DagsterRun) -> None:
         from weir._execution.run_execution import start_run_record
+        from weir._execution.run_partitions import RunPartitions
 
-        start_run_record(instance, run, self.plan, self.prepared.partition_key)
+        key = self.prepared.partition_key
+        key_range = RunPartitions.from_tags(run.tags).key_range if key is None else None
+        start_run_record(instance, run, self.plan, key, key_range)
 
     def make_state(self, run: DagsterRun) -> RunState:
         from weir._execution.run_execution import RunState
+        from weir._execution.run_partitions import RunPartitions
 
         p = self.prepared
         self.state = RunState(
@@ -81,6 +85,9 @@ class _PlanSteps:
             resolved=p.job_def.asset_layer,
             plan=self.plan,
             partition_key=p.partition_key,
+            partition_key_range=(
+                RunPartitions.from_tags(run.tags).key_range if p.partition_key is None else None
+            ),
         )
         return self.state
 

@@ -213,6 +213,7 @@ class _AssetSteps:
             resolved=job_def.asset_layer,
             plan=plan,
             partition_key=init.spec.partition_key,
+            partition_key_range=_range_from_tags(init.tags, init.spec.partition_key),
             observers=[worker.send_event],
             hook_defs=getattr(job_def, "hook_defs", ()),
             op_retry_policy=getattr(job_def, "op_retry_policy", None),
@@ -352,6 +353,15 @@ class _OpSteps:
             if outs[name].is_dynamic
         }
         return outputs, dynamic
+
+
+def _range_from_tags(tags: dict[str, str], partition_key: str | None) -> Any:
+    """The partition range of a range run (Dagster's range tags), None for a single key."""
+    if partition_key is not None:
+        return None
+    from weir._execution.run_partitions import RunPartitions
+
+    return RunPartitions.from_tags(tags).key_range
 
 
 class _StreamingOpRunState(OpRunState):
