@@ -300,3 +300,31 @@ def test_a_failed_range_run_marks_its_whole_range_failed(instance: Any) -> None:
     (run,) = instance.get_runs()
     planned = instance.all_logs(run.run_id, of_type="ASSET_MATERIALIZATION_PLANNED")
     assert len(planned) == 1 and planned[0].dagster_event.event_specific_data.partitions_subset
+
+
+def test_status_along_one_dimension_of_a_three_dimension_asset(
+    tmp_path: Path, instance: Any
+) -> None:
+    grid = dg.MultiPartitionsDefinition(
+        {
+            "date": dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-03"),
+            "region": dg.StaticPartitionsDefinition(["eu", "us"]),
+            "product": dg.StaticPartitionsDefinition(["a", "b", "c"]),
+        }
+    )
+
+    @dg.asset(partitions_def=grid)
+    def sales(context: dg.AssetExecutionContext) -> None:
+        if context.partition_key.endswith("|us") and "|c|" in context.partition_key:
+            raise RuntimeError("no feed for product c in the US")
+
+    for key in ("2024-01-01|a|eu", "2024-01-01|b|eu", "2024-01-02|a|us", "2024-01-02|c|us"):
+        dg.materialize([sales], partition_key=key, instance=instance, raise_on_error=False)
+    status = instance.get_partition_status("sales", grid)
+    assert status.counts_by_dimension("region") == {
+        "eu": {"materialized": 2, "missing": 4},
+        "us": {"materialized": 1, "failed": 1, "missing": 4},
+    }
+    assert status.counts_by_dimension("product")["c"] == {"failed": 1, "missing": 3}
+    with pytest.raises(DefinitionError, match="'colour' is not a dimension"):
+        status.counts_by_dimension("colour")

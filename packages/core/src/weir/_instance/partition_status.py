@@ -21,6 +21,7 @@ from typing import Any
 
 from weir._execution.run import DagsterRunStatus
 from weir._instance.records import RunsFilter
+from weir.errors import DefinitionError
 
 __all__ = ["AssetPartitionStatus", "PartitionStatus", "definition_id", "partition_status"]
 
@@ -61,6 +62,40 @@ class PartitionStatus:
         """Partitions never materialized, and not failed or running either."""
         everything = self.partitions_def.subset_with_all_partitions()
         return everything - self.materialized - self.failed - self.in_progress
+
+    def counts_by_dimension(self, dimension_name: str) -> dict[str, dict[str, int]]:
+        """For a multi-partitioned asset: ``{dimension key: {status: count}}`` along one dimension
+        (e.g. how many partitions of each region are materialized), from index arithmetic on the
+        bitmaps, without listing the product's keys."""
+        names = list(getattr(self.partitions_def, "partition_dimension_names", None) or [])
+        if dimension_name not in names:
+            msg = f"{dimension_name!r} is not a dimension of {self.partitions_def!r}" + (
+                f" (dimensions: {names})." if names else " (it is not multi-partitioned)."
+            )
+            raise DefinitionError(msg)
+        position = names.index(dimension_name)
+        dims = [d.partitions_def for d in self.partitions_def.partitions_defs]
+        sizes = [d.get_num_partitions() for d in dims]
+        stride = 1
+        for size in sizes[position + 1 :]:
+            stride *= size
+        size = sizes[position]
+        dim_def = dims[position]
+        counts: dict[str, dict[str, int]] = {}
+        for status, subset in (
+            ("materialized", self.materialized),
+            ("failed", self.failed),
+            ("in_progress", self.in_progress),
+            ("missing", self.missing),
+        ):
+            tally = [0] * size
+            for start, stop in subset.index_runs():
+                for index in range(start, stop):
+                    tally[(index // stride) % size] += 1
+            for digit, count in enumerate(tally):
+                if count:
+                    counts.setdefault(dim_def.key_at(digit), {})[status] = count
+        return counts
 
     def __repr__(self) -> str:
         return (
