@@ -328,3 +328,15 @@ def test_status_along_one_dimension_of_a_three_dimension_asset(
     assert status.counts_by_dimension("product")["c"] == {"failed": 1, "missing": 3}
     with pytest.raises(DefinitionError, match="'colour' is not a dimension"):
         status.counts_by_dimension("colour")
+
+
+def test_a_partitioned_run_keeps_the_status_bitmap_current(tmp_path: Path, instance: Any) -> None:
+    cache_key = "weir/partition_status/" + dg.AssetKey("events").to_string()
+    assert instance.storage.kvs_get([cache_key]) == {}
+    dg.materialize([events], partition_key="2024-01-03", instance=instance, resources=_io(tmp_path))
+    (cached,) = instance.storage.kvs_get([cache_key]).values()  # written by the run, not by a read
+    latest = instance.fetch_materializations(dg.AssetKey("events"), limit=1).records[0]
+    assert f'"cursor": {latest.storage_id}' in cached
+    assert instance.get_partition_status("events", daily).materialized.get_partition_keys() == [
+        "2024-01-03"
+    ]

@@ -232,6 +232,10 @@ def execute_plan(
         run.status = DagsterRunStatus.SUCCESS
         state.emit("PIPELINE_SUCCESS", None, f'Finished execution of run for "{job_name}".')
     sink.flush(final=True)
+    if run_partitions.is_set and not getattr(instance, "is_ephemeral", True):
+        from weir._instance.partition_status import refresh_partition_status
+
+        refresh_partition_status(instance, _partitioned_assets(plan))
     if to_raise is not None and raise_on_error:
         raise to_raise
     return state

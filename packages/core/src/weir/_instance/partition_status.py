@@ -23,7 +23,13 @@ from weir._execution.run import DagsterRunStatus
 from weir._instance.records import RunsFilter
 from weir.errors import DefinitionError
 
-__all__ = ["AssetPartitionStatus", "PartitionStatus", "definition_id", "partition_status"]
+__all__ = [
+    "AssetPartitionStatus",
+    "PartitionStatus",
+    "definition_id",
+    "partition_status",
+    "refresh_partition_status",
+]
 
 _CACHE_PREFIX = "weir/partition_status/"
 _FAILED = [DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
@@ -238,3 +244,24 @@ def partition_status(instance: Any, asset_key: Any, partitions_def: Any) -> Part
     return PartitionStatus(
         partitions_def, materialized - failed - running, failed - running, running
     )
+
+
+def refresh_partition_status(instance: Any, partitioned: Any) -> None:
+    """Bring the cached status bitmaps of ``(asset key, partitions def)`` pairs up to date (the
+    engine calls this after a partitioned run, so status reads stay cheap). Never raises: a
+    failure only means the next read does the work."""
+    import logging
+
+    done: set[Any] = set()
+    for asset_key, partitions_def in partitioned:
+        if asset_key in done:
+            continue
+        done.add(asset_key)
+        try:
+            _materialized(instance, asset_key, partitions_def)
+        except Exception:  # a cache refresh must not fail the run
+            logging.getLogger(__name__).warning(
+                "Could not refresh the partition status of %s.",
+                asset_key.to_user_string(),
+                exc_info=True,
+            )
