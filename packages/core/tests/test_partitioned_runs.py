@@ -158,6 +158,7 @@ def test_static_multi_and_dynamic_partitions_run(tmp_path: Path, instance: Any) 
 
     @dg.asset(partitions_def=grid)
     def cube(context: dg.AssetExecutionContext) -> str:
+        assert context.partition_key.keys_by_dimension["region"] == "eu"  # a MultiPartitionKey
         return (
             str(context.partition_key.keys_by_dimension)
             if hasattr(context.partition_key, "keys_by_dimension")

@@ -88,6 +88,11 @@ class PartitionAccessors:
             assert self._partition_key is not None
             return self._partition_key
         if step.partition_key is not None:
+            from_str = getattr(step.partitions_def, "get_partition_key_from_str", None)
+            if (
+                from_str is not None
+            ):  # a multi-partitioned asset: a MultiPartitionKey, as in Dagster
+                return from_str(step.partition_key)  # type: ignore[no-any-return]
             return step.partition_key  # type: ignore[no-any-return]
         rng = step.key_range
         if rng.start == rng.end:
