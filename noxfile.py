@@ -230,7 +230,7 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=None)
 def demo(session: nox.Session) -> None:
     """Run the demo project (examples/demo) end to end; it prints what it materialized and where."""
-    session.install("-e", str(PACKAGES_DIR / CORE))
+    session.install("-e", str(PACKAGES_DIR / CORE), "-e", str(PACKAGES_DIR / "io-duckdb"))
     session.run("python", str(ROOT / "examples" / "demo" / "run.py"), *session.posargs)
 
 

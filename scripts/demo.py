@@ -1,7 +1,7 @@
 """Set up and run the demo project end to end: ``python scripts/demo.py`` from anywhere.
 
 Needs only Python 3.10+ with pip. It creates ``examples/demo/.venv`` (once), installs weir from
-``packages/core`` into it (again only when the core's ``pyproject.toml`` changed), then runs
+``packages/core`` and ``packages/io-duckdb`` into it (again only when their ``pyproject.toml`` changed), then runs
 ``examples/demo/run.py`` with that interpreter, which materializes every asset and prints what it
 did and where the files went. Safe to run repeatedly; arguments are passed on to run.py.
 """
@@ -16,6 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "packages" / "core"
+DUCKDB = ROOT / "packages" / "io-duckdb"  # the demo stores its assets as DuckDB tables
+PACKAGES = (CORE, DUCKDB)
 DEMO = ROOT / "examples" / "demo"
 VENV = DEMO / ".venv"
 STAMP = VENV / ".weir-demo-installed"
@@ -29,7 +31,10 @@ def venv_python() -> Path:
 
 def install_stamp() -> str:
     """What the venv must hold: weir from this checkout, with these dependencies."""
-    return hashlib.sha256((CORE / "pyproject.toml").read_bytes()).hexdigest() + f" {CORE}"
+    digest = hashlib.sha256()
+    for package in PACKAGES:
+        digest.update((package / "pyproject.toml").read_bytes())
+    return digest.hexdigest() + " " + " ".join(str(p) for p in PACKAGES)
 
 
 def ensure_environment() -> Path:
@@ -38,7 +43,8 @@ def ensure_environment() -> Path:
         print(f"[demo] creating a virtual environment in {VENV.relative_to(ROOT)}", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     if not STAMP.exists() or STAMP.read_text(encoding="utf-8") != install_stamp():
-        print(f"[demo] installing weir from {CORE.relative_to(ROOT)} (editable)", flush=True)
+        names = ", ".join(str(p.relative_to(ROOT)) for p in PACKAGES)
+        print(f"[demo] installing weir and weir-io-duckdb from {names} (editable)", flush=True)
         subprocess.run(
             [
                 str(python),
@@ -49,6 +55,8 @@ def ensure_environment() -> Path:
                 "--disable-pip-version-check",
                 "-e",
                 str(CORE),
+                "-e",
+                str(DUCKDB),
             ],
             check=True,
         )

@@ -5,8 +5,9 @@ repository sets one up)::
 
     python examples/demo/run.py
 
-Running it again recomputes everything and overwrites the previous files. Every run is recorded in
-the instance's SQLite database (``.weir/weir.db``), so each run lists the runs before it.
+Running it again recomputes everything and replaces the tables. The assets are tables in the DuckDB
+file ``.weir/demo.duckdb`` (query it with DuckDB afterwards); every run is recorded in the
+instance's SQLite database (``$WEIR_HOME/weir.db``), so each run lists the runs before it.
 """
 
 import os
@@ -19,7 +20,7 @@ DEMO_DIR = Path(__file__).resolve().parent
 os.environ.setdefault("WEIR_HOME", str(DEMO_DIR / ".weir"))
 sys.path.insert(0, str(DEMO_DIR))
 
-from definitions import REPORT_PATH, STORAGE_DIR, defs  # noqa: E402
+from definitions import DATABASE, REPORT_PATH, defs  # noqa: E402
 
 import weir as dg  # noqa: E402 - WEIR_HOME must be set first
 
@@ -69,13 +70,27 @@ def _print_result(assets: list, result: dg.ExecuteInProcessResult, elapsed: floa
         for materialization in result.asset_materializations_for_node(node):
             key = materialization.asset_key.to_user_string()
             metadata = _metadata(materialization)
-            stored = STORAGE_DIR.joinpath(*materialization.asset_key.path)
-            written = (
-                _shown(stored) if stored.is_file() else metadata.get("path", "(nothing stored)")
+            table = metadata.pop("dagster/table_name", None)
+            rows = metadata.pop("dagster/row_count", None)
+            where = (
+                f"table {table} ({rows} rows)"
+                if table
+                else metadata.pop("uri", None) or metadata.pop("path", "(nothing stored)")
             )
-            details = ", ".join(f"{k}={v}" for k, v in metadata.items() if k != "path")
-            print(f"  {key:<16} -> {written!s:<42} {details}".rstrip())
-    print(f"storage (FilesystemIOManager): {_shown(STORAGE_DIR)}")
+            details = ", ".join(
+                f"{k}={v}" for k, v in metadata.items() if k not in ("path", "dataframe_columns")
+            )
+            print(f"  {key:<16} -> {where!s:<42} {details}".rstrip())
+    if os.environ.get("WEIR_DEMO_STORAGE", "duckdb") == "duckdb":
+        import duckdb
+
+        with duckdb.connect(str(DATABASE), read_only=True) as connection:
+            rows = connection.sql(
+                "SELECT day, orders, revenue FROM shop.daily_revenue ORDER BY day"
+            )
+            print(f"tables in {_shown(DATABASE)}, e.g. SELECT * FROM shop.daily_revenue:")
+            for day, orders, revenue in rows.fetchall():
+                print(f"  {day}  {orders:>3}  {revenue:>8.2f}")
     print(f"report: {_shown(REPORT_PATH)}")
 
 
