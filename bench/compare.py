@@ -195,6 +195,19 @@ def build_rows(results: list[dict[str, Any]]) -> Iterator[Row]:
         getter("partitions", "status_100k", "cold", "median_ms"),
         "ms",
     )
+    for n in _sizes(results, "duckdb_io"):
+        yield (
+            f"DuckDB IO, {n:,} rows",
+            "write + read back through `DuckDBPandasIOManager`, net of fixed costs",
+            getter("duckdb_io", str(n), "io_ms"),
+            "ms",
+        )
+        yield (
+            f"DuckDB IO, {n:,} rows",
+            "the same as a multiple of raw DuckDB (Arrow) doing it by hand (budget: 1.1)",
+            getter("duckdb_io", str(n), "ratio_to_floor"),
+            "",
+        )
     steps = _first_meta(results, "multiprocess_steps", "steps")
     if steps is not None:
         workers = _first_meta(results, "multiprocess_steps", "workers")

@@ -31,6 +31,7 @@ WORKLOADS = (
     "multiprocess_steps",
     "event_log",
     "partitions",
+    "duckdb_io",
 )
 
 
