@@ -206,7 +206,7 @@ def build_rows(results: list[dict[str, Any]]) -> Iterator[Row]:
             f"DuckDB IO, {n:,} rows",
             "the same as a multiple of raw DuckDB (Arrow) doing it by hand (budget: 1.1)",
             getter("duckdb_io", str(n), "ratio_to_floor"),
-            "",
+            "x",
         )
     steps = _first_meta(results, "multiprocess_steps", "steps")
     if steps is not None:
@@ -233,6 +233,8 @@ def _fmt(value: Cell, unit: str) -> str:
         return "error" if value.startswith("error") else "n/a"
     if unit == "":
         return f"{value:,.0f}"
+    if unit == "x":
+        return f"{value:.2f}x"
     if abs(value) >= 100:
         text = f"{value:,.0f}"
     elif abs(value) >= 10:
