@@ -41,13 +41,16 @@ def _range_of(keys: list[str]) -> Any:
     return PartitionKeyRange(keys[0], keys[-1])
 
 
-def _window_of(pdef: Any, keys: list[str]) -> Any:
+def _window_of(pdef: Any, first_key: str, last_key: str) -> Any:
+    """The time window from the start of ``first_key``'s window to the end of ``last_key``'s."""
     window_for = getattr(pdef, "time_window_for_partition_key", None)
     if window_for is None:
         msg = "The asset is not partitioned by time: it has no partition time window."
         raise InvariantViolationError(msg)
-    first, last = window_for(keys[0]), window_for(keys[-1])
-    return first if len(keys) == 1 else type(first)(first.start, last.end)
+    first = window_for(first_key)
+    if first_key == last_key:
+        return first
+    return type(first)(first.start, window_for(last_key).end)
 
 
 class PartitionAccessors:
@@ -123,7 +126,8 @@ class PartitionAccessors:
         if step is None:
             msg = "Cannot access partition_time_window: the context has no partitions definition."
             raise InvariantViolationError(msg)
-        return _window_of(step.partitions_def, list(step.keys))
+        rng = step.key_range  # the ends are enough: no need to list every key of a range
+        return _window_of(step.partitions_def, rng.start, rng.end)
 
     # -- per output (the step's own assets) ------------------------------------------------------------
     def asset_partition_key_for_output(self, output_name: str = "result") -> str:
@@ -172,7 +176,11 @@ class PartitionAccessors:
 
     def asset_partitions_time_window_for_input(self, input_name: str) -> Any:
         upstream = self._input(input_name)
-        return _window_of(upstream.partitions_def, list(upstream.keys))
+        keys = upstream.keys
+        if not keys:
+            msg = f"Input {input_name!r} reads no partition of its upstream asset."
+            raise InvariantViolationError(msg)
+        return _window_of(upstream.partitions_def, keys[0], keys[-1])
 
     def asset_partitions_def_for_input(self, input_name: str) -> Any:
         return self._input(input_name).partitions_def

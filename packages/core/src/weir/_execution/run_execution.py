@@ -140,7 +140,9 @@ def execute_plan(
         from_tags = RunPartitions.from_tags(tags)  # a range run asked for with Dagster's tags
         partition_key, partition_key_range = from_tags.key, from_tags.key_range
     run_partitions = RunPartitions(partition_key, partition_key_range)
-    partitions_def = check_run_partitions(run_partitions, _partitioned_assets(plan), instance)
+    # only a partitioned run needs the plan's partitioned assets (to validate, plan and refresh)
+    partitioned = _partitioned_assets(plan) if run_partitions.is_set else []
+    partitions_def = check_run_partitions(run_partitions, partitioned, instance)
     if run_partitions.is_set:
         tags = {**run_partitions.tags(partitions_def), **(tags or {})}
     run = DagsterRun(
@@ -153,7 +155,7 @@ def execute_plan(
         parent_run_id=parent_run_id,
         root_run_id=root_run_id,
     )
-    start_run_record(instance, run, plan, partition_key, partition_key_range)
+    start_run_record(instance, run, plan, partition_key, partition_key_range, partitioned)
     state = RunState(
         run=run,
         job_name=job_name,
@@ -235,7 +237,7 @@ def execute_plan(
     if run_partitions.is_set and not getattr(instance, "is_ephemeral", True):
         from weir._instance.partition_status import refresh_partition_status
 
-        refresh_partition_status(instance, _partitioned_assets(plan))
+        refresh_partition_status(instance, partitioned)
     if to_raise is not None and raise_on_error:
         raise to_raise
     return state
@@ -262,15 +264,18 @@ def start_run_record(
     plan: ExecutionPlan,
     partition_key: str | None,
     partition_key_range: Any = None,
+    partitioned: list[tuple[AssetKey, Any]] | None = None,
 ) -> None:
     """Store a new run and the materializations and check evaluations it plans (one batch).
 
     A run over a range plans its partitions as one compact subset per asset, not one event per key.
+    ``partitioned`` is the plan's partitioned assets when the caller has them already.
     """
     from weir._instance.records import EventLogEntry
 
     instance.add_run(run)
-    partitioned = _partitioned_assets(plan) if (partition_key or partition_key_range) else []
+    if partitioned is None:
+        partitioned = _partitioned_assets(plan) if (partition_key or partition_key_range) else []
     subset = None
     if partition_key_range is not None and partitioned:
         from weir._instance.partition_status import definition_id

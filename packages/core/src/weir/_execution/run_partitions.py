@@ -165,14 +165,6 @@ class StepPartitions:
             self._keys = self.subset.get_partition_keys(dynamic_partitions_store=self.instance)
         return self._keys
 
-    def time_window(self) -> Any:
-        window_for = getattr(self.partitions_def, "time_window_for_partition_key", None)
-        if window_for is None:
-            return None
-        rng = self.key_range
-        first, last = window_for(rng.start), window_for(rng.end)
-        return first if rng.start == rng.end else type(first)(first.start, last.end)
-
     def upstream(self, upstream_def: Any, mapping: Any) -> UpstreamPartitions:
         """The partitions of an upstream asset this step reads, through ``mapping`` (or the
         inferred default)."""

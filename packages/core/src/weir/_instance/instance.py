@@ -89,6 +89,16 @@ def _type_values(of_type: Any) -> set[str] | None:
     return {t.value if isinstance(t, DagsterEventType) else str(t) for t in items}
 
 
+def _page(
+    records: list[EventLogRecord], limit: int | None, cursor: str | None
+) -> tuple[list[EventLogRecord], str, bool]:
+    """``(records, next cursor, has_more)`` of a page fetched with one record beyond ``limit``."""
+    has_more = limit is not None and len(records) > limit
+    records = records[:limit] if limit is not None else records
+    next_cursor = str(records[-1].storage_id) if records else (cursor or "")
+    return records, next_cursor, has_more
+
+
 class Instance:
     """Runs, the event log and the storage directory of a weir deployment.
 
@@ -317,10 +327,7 @@ class Instance:
         records = self._storage.get_records_for_run(
             run_id, after, _type_values(of_type), fetch, ascending
         )
-        has_more = limit is not None and len(records) > limit
-        records = records[:limit] if limit is not None else records
-        next_cursor = str(records[-1].storage_id) if records else (cursor or "")
-        return EventLogConnection(records, next_cursor, has_more)
+        return EventLogConnection(*_page(records, limit, cursor))
 
     def get_event_records(
         self,
@@ -375,10 +382,7 @@ class Instance:
             limit=fetch,
             ascending=ascending,
         )
-        has_more = limit is not None and len(records) > limit
-        records = records[:limit] if limit is not None else records
-        next_cursor = str(records[-1].storage_id) if records else (cursor or "")
-        return EventRecordsResult(records, next_cursor, has_more)
+        return EventRecordsResult(*_page(records, limit, cursor))
 
     def fetch_materializations(
         self, records_filter: Any, limit: int, cursor: str | None = None, ascending: bool = False
