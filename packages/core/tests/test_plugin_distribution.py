@@ -153,7 +153,9 @@ def test_autoload_switches(make_dist: MakeDist, monkeypatch: pytest.MonkeyPatch)
     assert loaded()
 
 
-def test_broken_plugin_import_is_a_plugin_error_naming_everything(make_dist: MakeDist) -> None:
+def test_broken_plugin_import_in_strict_mode_is_a_plugin_error_naming_everything(
+    make_dist: MakeDist, monkeypatch: pytest.MonkeyPatch
+) -> None:
     make_dist(
         "weirtest-broken",
         "0.9",
@@ -161,16 +163,53 @@ def test_broken_plugin_import_is_a_plugin_error_naming_everything(make_dist: Mak
         {"weirtest_broken_mod": "raise RuntimeError('vendor SDK missing')\n"},
     )
     with pytest.raises(PluginError) as info:
-        get_plugin_manager()
+        get_plugin_manager(strict=True)
     message = str(info.value)
     assert "'weirtest_broken = weirtest_broken_mod'" in message
     assert "weirtest-broken 0.9" in message
     assert "RuntimeError: vendor SDK missing" in message
     assert "WEIR_DISABLED_PLUGINS=weirtest_broken" in message
     assert isinstance(info.value.__cause__, RuntimeError)
-    # nothing half-built is cached as the default
+    # the environment switch; nothing half-built is cached as the default
+    monkeypatch.setenv("WEIR_STRICT_PLUGINS", "1")
     with pytest.raises(PluginError):
         default_plugin_manager()
+    assert get_plugin_manager(strict=False) is not None  # the argument wins
+
+
+def test_broken_plugin_import_is_left_out_with_a_warning_and_named_by_lookups(
+    make_dist: MakeDist, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_dist(
+        "weirtest-broken",
+        "0.9",
+        {"weirtest_broken": "weirtest_broken_mod"},
+        {"weirtest_broken_mod": "raise RuntimeError('vendor SDK missing')\n"},
+    )
+    with caplog.at_level(logging.WARNING, logger="weir.plugins"):
+        pm = get_plugin_manager()
+    assert not pm.has_plugin("weirtest_broken")
+    assert pm.has_plugin("weir.builtin.io_managers")  # everything else still works
+    warning = " ".join(r.getMessage() for r in caplog.records)
+    assert "weirtest-broken 0.9" in warning and "RuntimeError: vendor SDK missing" in warning
+    assert "WEIR_DISABLED_PLUGINS=weirtest_broken" in warning
+    registry = PluginRegistry(pm)
+    [broken] = registry.broken_plugins()
+    assert (broken.name, broken.distribution, broken.version) == (
+        "weirtest_broken",
+        "weirtest-broken",
+        "0.9",
+    )
+    assert broken.error == "RuntimeError: vendor SDK missing"
+    with pytest.raises(PluginError) as info:
+        registry.io_managers().get("parquet")
+    assert "failed to import and were left out: 'weirtest_broken' (weirtest-broken 0.9)" in str(
+        info.value
+    )
+    with pytest.raises(PluginError, match="failed to import.*vendor SDK missing"):
+        registry.storage_for_url("duckdb:///x.db")
+    # a disabled broken plugin is not even imported, so it is not reported
+    assert PluginRegistry(get_plugin_manager(disabled=["weirtest_broken"])).broken_plugins() == []
 
 
 def test_broken_plugin_can_be_disabled_or_skipped(

@@ -45,6 +45,8 @@ def manager(pg_conn_kwargs: dict[str, Any]) -> PostgresPandasIOManager:
 
 
 class TestPostgresPandasContract(IOManagerContract):
+    op_outputs_keyed_by_run = False  # Dagster's rule: the table is named after the output
+
     @pytest.fixture
     def io_manager(self, pg_conn_kwargs: dict[str, Any]) -> Any:
         return PostgresPandasIOManager(**pg_conn_kwargs)
@@ -424,12 +426,12 @@ def test_materialize_with_envvar_password_and_schema_config(
     assert all("hunter2-secret" not in repr(e.event_specific_data) for e in events)
 
 
-def test_op_outputs_in_a_job_get_per_run_tables(
+def test_op_outputs_in_a_job_use_the_output_name_as_table(
     manager: Any, pg_server: Any, pg_database: str
 ) -> None:
     @dg.op
-    def make() -> pd.DataFrame:
-        return pd.DataFrame({"v": [1, 2, 3]})
+    def make(context: dg.OpExecutionContext) -> pd.DataFrame:
+        return pd.DataFrame({"v": [1, 2, 3 * len(seen) + 3]})
 
     seen: list[int] = []
 
@@ -441,9 +443,9 @@ def test_op_outputs_in_a_job_get_per_run_tables(
     def pipeline() -> None:
         total(make())
 
-    first = pipeline.execute_in_process()
-    second = pipeline.execute_in_process()
-    assert first.success and second.success and seen == [6, 6]
+    assert pipeline.execute_in_process().success
+    assert pipeline.execute_in_process().success
+    assert seen == [6, 9]  # each run read its own output back
     tables = [
         r[0]
         for r in _rows(
@@ -452,4 +454,18 @@ def test_op_outputs_in_a_job_get_per_run_tables(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
         )
     ]
-    assert f"{first.run_id}__make__result" in tables and f"{second.run_id}__make__result" in tables
+    assert tables == ["result"]
+    assert _rows(pg_server, pg_database, 'SELECT v FROM public."result" ORDER BY v') == [
+        (1,),
+        (2,),
+        (6,),
+    ]
+
+
+def test_names_past_postgres_limit_are_refused(manager: Any) -> None:
+    ctx = dg.build_output_context(
+        step_key="my_op", name="result", definition_metadata={"table": "t" * 64}
+    )
+    with pytest.raises(dg.DagsterInvalidDefinitionError, match="64 bytes long.*63"):
+        with dg.build_resources({"io_manager": manager}) as live:
+            live.io_manager.handle_output(ctx, pd.DataFrame({"v": [1]}))

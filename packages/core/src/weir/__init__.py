@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from weir._lazy import lazy_getattr
+from weir.lazy import lazy_dir, lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -322,9 +322,7 @@ __all__ = sorted(_EXPORTS)
 
 __getattr__ = lazy_getattr(globals(), _EXPORTS)
 
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__dir__ = lazy_dir(globals(), _EXPORTS)
 
 
 if TYPE_CHECKING:  # static checkers see real imports

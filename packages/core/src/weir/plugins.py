@@ -35,6 +35,7 @@ import logging
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 from urllib.parse import urlsplit
@@ -42,6 +43,13 @@ from urllib.parse import urlsplit
 import pluggy
 
 from weir import hookspecs
+from weir._plugin_loading import (
+    ENTRY_POINT_GROUP,
+    ENV_DISABLED_PLUGINS,
+    BrokenPlugin,
+    dist_label,
+    load_entry_point_plugins,
+)
 from weir.builtin import BUILTIN_DISTRIBUTION, BUILTIN_PLUGINS
 from weir.errors import PluginError, WeirError
 
@@ -55,7 +63,9 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "ENV_DISABLED_PLUGINS",
     "ENV_DISABLE_PLUGIN_AUTOLOAD",
+    "ENV_STRICT_PLUGINS",
     "ENV_TRACE_PLUGINS",
+    "BrokenPlugin",
     "PluginInfo",
     "PluginRegistry",
     "Registry",
@@ -66,11 +76,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ENTRY_POINT_GROUP = "weir.plugins"
-"""The entry-point group third-party plugins are registered under."""
 ENV_DISABLE_PLUGIN_AUTOLOAD = "WEIR_DISABLE_PLUGIN_AUTOLOAD"
-ENV_DISABLED_PLUGINS = "WEIR_DISABLED_PLUGINS"
 ENV_TRACE_PLUGINS = "WEIR_TRACE_PLUGINS"
+ENV_STRICT_PLUGINS = "WEIR_STRICT_PLUGINS"
 
 _DIRECT_DISTRIBUTION = "(registered directly, not from a distribution)"
 _TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
@@ -94,7 +102,7 @@ class PluginInfo(NamedTuple):
 
 
 def get_plugin_manager(
-    *, autoload: bool | None = None, disabled: Collection[str] = ()
+    *, autoload: bool | None = None, disabled: Collection[str] = (), strict: bool | None = None
 ) -> pluggy.PluginManager:
     """Build a new plugin manager with weir's hooks, the built-ins and the installed plugins.
 
@@ -104,14 +112,17 @@ def get_plugin_manager(
             ``True`` or ``False`` wins over the environment.
         disabled: Plugin names to block, on top of ``WEIR_DISABLED_PLUGINS``: entry-point
             names (``"duckdb"``) or built-in module names (``"weir.builtin.io_managers"``).
+        strict: Raise when an entry-point plugin fails to import, instead of leaving it out
+            with a warning. ``None`` (the default) is strict when ``WEIR_STRICT_PLUGINS=1``.
 
     Returns:
         A ready ``pluggy.PluginManager``; read it through :class:`PluginRegistry`.
 
     Raises:
-        PluginError: An entry-point plugin failed to import, does not match the hook specs,
-            implements an unknown hook, or shares its name with another plugin. Broken plugins
-            are never skipped silently: fix, uninstall or disable them.
+        PluginError: An entry-point plugin does not match the hook specs, implements an
+            unknown hook, or shares its name with another plugin; or (in strict mode) it failed
+            to import. Outside strict mode a plugin that fails to import is left out with a
+            warning, listed by :meth:`PluginRegistry.broken_plugins` and named by lookup errors.
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
@@ -132,7 +143,10 @@ def get_plugin_manager(
 
     do_autoload = autoload if autoload is not None else not _env_flag(ENV_DISABLE_PLUGIN_AUTOLOAD)
     if do_autoload:
-        seen = _load_entry_point_plugins(pm)
+        is_strict = strict if strict is not None else _env_flag(ENV_STRICT_PLUGINS)
+        seen, broken = load_entry_point_plugins(pm, strict=is_strict)
+        if broken:
+            _BROKEN[pm] = broken
         for name in from_env:
             if name not in seen and name not in BUILTIN_PLUGINS:
                 logger.warning(
@@ -145,6 +159,9 @@ def get_plugin_manager(
     return pm
 
 
+_BROKEN: weakref.WeakKeyDictionary[pluggy.PluginManager, list[BrokenPlugin]] = (
+    weakref.WeakKeyDictionary()
+)
 _default_pm: pluggy.PluginManager | None = None
 _default_lock = threading.Lock()
 
@@ -186,95 +203,6 @@ def _enable_tracing(pm: pluggy.PluginManager) -> None:
 
     pm.trace.root.setwriter(write)
     pm.enable_tracing()
-
-
-def _dist_label(dist: Any) -> tuple[str, str]:
-    """(name, version) of an importlib or pluggy distribution object."""
-    return str(dist.metadata["Name"]), str(dist.version)
-
-
-def _load_entry_point_plugins(pm: pluggy.PluginManager) -> set[str]:
-    """Import and register every ``weir.plugins`` entry point; return the names seen.
-
-    Each entry point is imported here first, so a failure can name the entry point and its
-    distribution; pluggy then registers them (recording the distribution for
-    ``list_plugin_distinfo``), which finds the modules already imported.
-    """
-    import importlib.metadata  # ~20 ms; only paid when entry points are loaded
-
-    found: dict[str, tuple[importlib.metadata.EntryPoint, Any]] = {}
-    loaded: list[tuple[Any, importlib.metadata.EntryPoint, Any]] = []
-    seen: set[str] = set()
-    for dist in importlib.metadata.distributions():
-        for ep in dist.entry_points:
-            if ep.group != ENTRY_POINT_GROUP:
-                continue
-            seen.add(ep.name)
-            dist_name, dist_version = _dist_label(dist)
-            if pm.is_blocked(ep.name):
-                logger.debug("plugin %s from %s %s is disabled", ep.name, dist_name, dist_version)
-                continue
-            previous = found.get(ep.name)
-            if previous is not None:
-                if _dist_label(previous[1])[0] == dist_name:
-                    continue  # the same distribution twice on sys.path: the first wins
-                other_name, other_version = _dist_label(previous[1])
-                msg = (
-                    f"Two distributions register a weir plugin named {ep.name!r}: {other_name} "
-                    f"{other_version} ({previous[0].value}) and {dist_name} {dist_version} ({ep.value}). "
-                    f"Uninstall one of them, or disable both with {ENV_DISABLED_PLUGINS}={ep.name}."
-                )
-                raise PluginError(msg)
-            if pm.has_plugin(ep.name):
-                msg = (
-                    f"The entry point {ep.name!r} of {dist_name} {dist_version} uses the name of a "
-                    f"built-in weir plugin; rename the entry point in that distribution's "
-                    f'[project.entry-points."{ENTRY_POINT_GROUP}"] table.'
-                )
-                raise PluginError(msg)
-            found[ep.name] = (ep, dist)
-            try:
-                plugin = ep.load()
-            except Exception as exc:
-                msg = (
-                    f"The weir plugin {ep.name!r} (entry point '{ep.name} = {ep.value}' in group "
-                    f"{ENTRY_POINT_GROUP!r} of {dist_name} {dist_version}) failed to import: "
-                    f"{type(exc).__name__}: {exc}. Fix or upgrade {dist_name}, uninstall it, or "
-                    f"disable the plugin with {ENV_DISABLED_PLUGINS}={ep.name}."
-                )
-                raise PluginError(msg) from exc
-            for other_plugin, other_ep, _ in loaded:
-                if other_plugin is plugin:
-                    msg = (
-                        f"The entry points {other_ep.name!r} and {ep.name!r} ({dist_name} "
-                        f"{dist_version}) point at the same plugin object {ep.value!r}; a plugin "
-                        "can be registered once only. Remove one of the entry points."
-                    )
-                    raise PluginError(msg)
-            loaded.append((plugin, ep, dist))
-
-    if loaded:
-        try:
-            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-        except pluggy.PluginValidationError as exc:
-            culprit = next(
-                ((ep, dist) for plugin, ep, dist in loaded if plugin is exc.plugin), None
-            )
-            where = (
-                f"{culprit[0].name!r} ({_dist_label(culprit[1])[0]} {_dist_label(culprit[1])[1]})"
-                if culprit is not None
-                else repr(exc.plugin)
-            )
-            name = culprit[0].name if culprit is not None else "<name>"
-            msg = (
-                f"The weir plugin {where} does not match weir's hook specifications: "
-                f"{'; '.join(str(exc).splitlines())}. "
-                f"Fix the plugin, or disable it with {ENV_DISABLED_PLUGINS}={name}."
-            )
-            raise PluginError(msg) from exc
-        for _, ep, dist in loaded:
-            logger.debug("loaded plugin %s from %s %s", ep.name, *_dist_label(dist))
-    return seen
 
 
 def _check_pending(pm: pluggy.PluginManager) -> None:
@@ -324,7 +252,7 @@ def _plugin_origin(pm: pluggy.PluginManager, name: str, plugin: Any) -> tuple[st
         return BUILTIN_DISTRIBUTION, __version__
     for other, dist in pm.list_plugin_distinfo():
         if other is plugin:
-            return _dist_label(dist)
+            return dist_label(dist)
     return _DIRECT_DISTRIBUTION, ""
 
 
@@ -520,6 +448,7 @@ class Registry(Generic[T]):
         blocked = _blocked_names(self._pm)
         if blocked:
             parts.append(f"Disabled plugins: {', '.join(blocked)}.")
+        parts.extend(_broken_note(self._pm))
         parts.append(
             f"Install a plugin that registers it through {self._hook_name}(), or fix the name."
         )
@@ -528,6 +457,15 @@ class Registry(Generic[T]):
 
     def __repr__(self) -> str:
         return f"Registry({self._hook_name!r}, kind={self._kind!r})"
+
+
+def _broken_note(pm: pluggy.PluginManager) -> list[str]:
+    """A sentence naming the plugins that failed to import, if any (one may be the missing one)."""
+    broken = _BROKEN.get(pm)
+    if not broken:
+        return []
+    listed = "; ".join(f"{b.name!r} ({b.distribution} {b.version}): {b.error}" for b in broken)
+    return [f"These installed plugins failed to import and were left out: {listed}."]
 
 
 def _blocked_names(pm: pluggy.PluginManager) -> list[str]:
@@ -616,9 +554,12 @@ class PluginRegistry:
             if supported
             else f"none: no installed plugin implements {hook_name}"
         )
-        msg = (
-            f"No weir plugin provides instance storage for {what}. Supported: {listing}. "
-            "Use a URL with a supported scheme, or install the plugin for your database."
+        msg = " ".join(
+            [
+                f"No weir plugin provides instance storage for {what}. Supported: {listing}.",
+                *_broken_note(pm),
+                "Use a URL with a supported scheme, or install the plugin for your database.",
+            ]
         )
         raise PluginError(msg)
 
@@ -672,6 +613,11 @@ class PluginRegistry:
             for name, plugin in pm.list_name_plugin()
             if plugin is not None
         ]
+
+    def broken_plugins(self) -> list[BrokenPlugin]:
+        """The installed plugins left out because they failed to import (empty in strict mode,
+        which raises instead)."""
+        return list(_BROKEN.get(self.pm, ()))
 
     def disabled_plugins(self) -> list[str]:
         """The blocked plugin names (from ``disabled=`` and ``WEIR_DISABLED_PLUGINS``), sorted."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from weir._lazy import lazy_getattr
+from weir.lazy import lazy_dir, lazy_getattr
 
 if TYPE_CHECKING:
     from weir._instance.memory_storage import InMemoryInstanceStorage
@@ -46,6 +46,4 @@ _EXPORTS = {
 
 __getattr__ = lazy_getattr(globals(), _EXPORTS)
 
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__dir__ = lazy_dir(globals(), _EXPORTS)

@@ -13,22 +13,31 @@ pydantic, duckdb, pandas, pyarrow nor polars.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from weir.lazy import lazy_dir, lazy_getattr
 
 if TYPE_CHECKING:
-    from weir_io_duckdb._tables import TableSlice
+    from weir.table_slice import TablePartitionDimension, TableSlice
     from weir_io_duckdb.io_manager import (
         DuckDBIOManager,
         DuckDBPandasIOManager,
         DuckDBPolarsIOManager,
         DuckDBPyArrowIOManager,
     )
+    from weir_io_duckdb.legacy import (
+        PolarsNotInstalledError,
+        build_duckdb_io_manager,
+        duckdb_pandas_io_manager,
+        duckdb_polars_io_manager,
+        duckdb_pyarrow_io_manager,
+    )
     from weir_io_duckdb.resource import (
         DuckDBConnectionError,
         DuckDBLockTimeoutError,
         DuckDBResource,
     )
+    from weir_io_duckdb.table_slice import DuckDBTableSlice
     from weir_io_duckdb.type_handlers import (
         DbTypeHandler,
         DuckDBPandasTypeHandler,
@@ -50,10 +59,18 @@ __all__ = [
     "DuckDBPyArrowIOManager",
     "DuckDBPyArrowTypeHandler",
     "DuckDBResource",
+    "DuckDBTableSlice",
     "DuckDBTableNotFoundError",
     "DuckDBWriteError",
+    "PolarsNotInstalledError",
+    "TablePartitionDimension",
     "TableSlice",
+    "build_duckdb_io_manager",
+    "duckdb_pandas_io_manager",
+    "duckdb_pyarrow_io_manager",
 ]
+# duckdb_polars_io_manager is exported too, but not in __all__: without polars installed the
+# name raises PolarsNotInstalledError, which would break `from weir_io_duckdb import *`.
 
 __version__ = "0.1.0"
 
@@ -71,19 +88,16 @@ _EXPORTS = {
     "DuckDBPolarsTypeHandler": "weir_io_duckdb.type_handlers",
     "DuckDBTableNotFoundError": "weir_io_duckdb.type_handlers",
     "DuckDBWriteError": "weir_io_duckdb.type_handlers",
-    "TableSlice": "weir_io_duckdb._tables",
+    "DuckDBTableSlice": "weir_io_duckdb.table_slice",
+    "TablePartitionDimension": "weir.table_slice",
+    "TableSlice": "weir.table_slice",
+    "build_duckdb_io_manager": "weir_io_duckdb.legacy",
+    "duckdb_pandas_io_manager": "weir_io_duckdb.legacy",
+    "duckdb_pyarrow_io_manager": "weir_io_duckdb.legacy",
+    "duckdb_polars_io_manager": "weir_io_duckdb.legacy",
+    "PolarsNotInstalledError": "weir_io_duckdb.legacy",
 }
 
+__getattr__ = lazy_getattr(globals(), _EXPORTS)
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        msg = f"module {__name__!r} has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__dir__ = lazy_dir(globals(), _EXPORTS)

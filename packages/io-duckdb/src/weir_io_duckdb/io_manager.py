@@ -9,7 +9,7 @@
   polars frames; they differ in what an unannotated input loads as.
 
 The table mapping (schema, table, ``partition_expr``, ``columns``) is Dagster's and is described in
-:mod:`weir_io_duckdb._tables`. Storing an output is one transaction: create the schema when
+:mod:`weir.table_slice`. Storing an output is one transaction: create the schema when
 missing, delete the rows being replaced (all rows, or the partition's rows), then the type handler
 inserts the value through Arrow, creating the table from it when missing. When any statement
 fails, the transaction rolls back and the table keeps its previous rows. Every connection goes
@@ -33,8 +33,8 @@ from pydantic import Field
 
 import weir as dg
 from weir.errors import DefinitionError, InvariantViolationError, LoadInputError, WeirError
-from weir_io_duckdb._tables import slice_for_input, slice_for_output
 from weir_io_duckdb.resource import DEFAULT_LOCK_TIMEOUT_S, duckdb_connection, is_in_memory
+from weir_io_duckdb.table_slice import slice_for_input, slice_for_output
 from weir_io_duckdb.type_handlers import (
     DbTypeHandler,
     DuckDBPandasTypeHandler,

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from weir.errors import HandleOutputError, LoadInputError
-from weir_io_duckdb._tables import TableSlice, quote_identifier
+from weir_io_duckdb.table_slice import DuckDBTableSlice, quote_identifier
 
 if TYPE_CHECKING:
     import duckdb
@@ -68,19 +68,19 @@ class DbTypeHandler(Protocol):
     def handle_output(
         self,
         context: Any,
-        table_slice: TableSlice,
+        table_slice: DuckDBTableSlice,
         obj: Any,
         connection: duckdb.DuckDBPyConnection,
     ) -> Mapping[str, Any] | None: ...
 
     def load_input(
-        self, context: Any, table_slice: TableSlice, connection: duckdb.DuckDBPyConnection
+        self, context: Any, table_slice: DuckDBTableSlice, connection: duckdb.DuckDBPyConnection
     ) -> Any: ...
 
 
 # -- shared SQL helpers -------------------------------------------------------------------------
 def table_column_types(
-    connection: duckdb.DuckDBPyConnection, table_slice: TableSlice
+    connection: duckdb.DuckDBPyConnection, table_slice: DuckDBTableSlice
 ) -> dict[str, str] | None:
     """``{column: DuckDB type}`` of the slice's table in order, or None when there is no table."""
     # duckdb_columns() is several times faster than information_schema.columns
@@ -106,7 +106,7 @@ def _arrow_of(relation: Any) -> pa.Table:
 
 
 def write_arrow(
-    connection: duckdb.DuckDBPyConnection, table_slice: TableSlice, data: pa.Table
+    connection: duckdb.DuckDBPyConnection, table_slice: DuckDBTableSlice, data: pa.Table
 ) -> int:
     """Append the Arrow table ``data`` to the slice's table, creating the table from ``data``'s
     columns when missing; the number of rows written.
@@ -169,7 +169,7 @@ def write_arrow(
     return int(data.num_rows)
 
 
-def read_arrow(connection: duckdb.DuckDBPyConnection, table_slice: TableSlice) -> pa.Table:
+def read_arrow(connection: duckdb.DuckDBPyConnection, table_slice: DuckDBTableSlice) -> pa.Table:
     """The slice's rows (its ``columns``, its partitions) as a ``pyarrow.Table``.
 
     Raises:
@@ -199,7 +199,7 @@ def read_arrow(connection: duckdb.DuckDBPyConnection, table_slice: TableSlice) -
     return _arrow_of(connection.sql(query, params=params or None))
 
 
-def _row_count_metadata(table_slice: TableSlice, rows: int) -> dict[str, Any]:
+def _row_count_metadata(table_slice: DuckDBTableSlice, rows: int) -> dict[str, Any]:
     key = "dagster/partition_row_count" if table_slice.partitioned else "dagster/row_count"
     return {key: rows}
 
@@ -217,7 +217,7 @@ class DuckDBPyArrowTypeHandler:
     def handle_output(
         self,
         context: Any,
-        table_slice: TableSlice,
+        table_slice: DuckDBTableSlice,
         obj: Any,
         connection: duckdb.DuckDBPyConnection,
     ) -> Mapping[str, Any] | None:
@@ -227,7 +227,7 @@ class DuckDBPyArrowTypeHandler:
         return _row_count_metadata(table_slice, write_arrow(connection, table_slice, table))
 
     def load_input(
-        self, context: Any, table_slice: TableSlice, connection: duckdb.DuckDBPyConnection
+        self, context: Any, table_slice: DuckDBTableSlice, connection: duckdb.DuckDBPyConnection
     ) -> Any:
         return read_arrow(connection, table_slice)
 
@@ -244,7 +244,7 @@ class DuckDBPandasTypeHandler:
     def handle_output(
         self,
         context: Any,
-        table_slice: TableSlice,
+        table_slice: DuckDBTableSlice,
         obj: Any,
         connection: duckdb.DuckDBPyConnection,
     ) -> Mapping[str, Any] | None:
@@ -262,7 +262,7 @@ class DuckDBPandasTypeHandler:
         return _row_count_metadata(table_slice, write_arrow(connection, table_slice, table))
 
     def load_input(
-        self, context: Any, table_slice: TableSlice, connection: duckdb.DuckDBPyConnection
+        self, context: Any, table_slice: DuckDBTableSlice, connection: duckdb.DuckDBPyConnection
     ) -> Any:
         return read_arrow(connection, table_slice).to_pandas()
 
@@ -279,7 +279,7 @@ class DuckDBPolarsTypeHandler:
     def handle_output(
         self,
         context: Any,
-        table_slice: TableSlice,
+        table_slice: DuckDBTableSlice,
         obj: Any,
         connection: duckdb.DuckDBPyConnection,
     ) -> Mapping[str, Any] | None:
@@ -290,7 +290,7 @@ class DuckDBPolarsTypeHandler:
         return _row_count_metadata(table_slice, rows)
 
     def load_input(
-        self, context: Any, table_slice: TableSlice, connection: duckdb.DuckDBPyConnection
+        self, context: Any, table_slice: DuckDBTableSlice, connection: duckdb.DuckDBPyConnection
     ) -> Any:
         import polars as pl
 

@@ -3,7 +3,7 @@
 Configured like Dagster's ``DuckDBPandasIOManager(database=..., schema=...)``, with the connection
 fields of :class:`~weir_resource_postgres.resource.PostgresResource` (``host``, ``port``, ``user``,
 ``password``, ``database``, ... or ``url``) plus ``schema``. The table mapping (schema, table,
-``partition_expr``, ``columns``) is described in :mod:`weir_resource_postgres._tables`.
+``partition_expr``, ``columns``) is described in :mod:`weir.table_slice`.
 
 Storing an output is one transaction: create the schema and table when missing (column types
 from the frame's dtypes), delete the rows being replaced (all rows, or the partition's rows;
@@ -26,7 +26,7 @@ from weir.errors import HandleOutputError, InvariantViolationError, LoadInputErr
 from weir_resource_postgres.resource import PostgresConnectionConfig
 
 if TYPE_CHECKING:
-    from weir_resource_postgres._tables import TableSlice
+    from weir_resource_postgres.table_slice import PostgresTableSlice
 
 __all__ = ["PostgresPandasIOManager", "PostgresTableNotFoundError", "PostgresWriteError"]
 
@@ -52,7 +52,7 @@ class PostgresWriteError(HandleOutputError):
     """Writing an output failed; the transaction was rolled back and the table kept its rows."""
 
 
-def _columns_of(cursor: Any, table_slice: TableSlice) -> list[str] | None:
+def _columns_of(cursor: Any, table_slice: PostgresTableSlice) -> list[str] | None:
     """The table's column names in order, or None when there is no such table."""
     cursor.execute(
         "SELECT c.oid FROM pg_catalog.pg_class c "
@@ -136,7 +136,7 @@ with warnings.catch_warnings():
                 plan_columns,
                 require_frame_libraries,
             )
-            from weir_resource_postgres._tables import slice_for_output
+            from weir_resource_postgres.table_slice import slice_for_output
 
             require_frame_libraries(type(self).__name__)
             table_slice = slice_for_output(context, self.schema)
@@ -179,7 +179,7 @@ with warnings.catch_warnings():
             )
 
         def _ensure_table(
-            self, cursor: Any, table_slice: TableSlice, plans: list[Any]
+            self, cursor: Any, table_slice: PostgresTableSlice, plans: list[Any]
         ) -> list[str]:
             """Create the schema and table when missing; the table's columns."""
             from psycopg import sql
@@ -215,7 +215,7 @@ with warnings.catch_warnings():
             return existing
 
         def _write_failed(
-            self, exc: BaseException, table_slice: TableSlice, database: str
+            self, exc: BaseException, table_slice: PostgresTableSlice, database: str
         ) -> PostgresWriteError:
             if isinstance(exc, PostgresWriteError):
                 return exc
@@ -238,7 +238,7 @@ with warnings.catch_warnings():
                 read_copy_csv,
                 require_frame_libraries,
             )
-            from weir_resource_postgres._tables import slice_for_input
+            from weir_resource_postgres.table_slice import slice_for_input
 
             require_frame_libraries(type(self).__name__)
             table_slice = slice_for_input(context, self.schema)

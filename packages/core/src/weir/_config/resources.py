@@ -33,8 +33,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, overload
 
-from weir._lazy import lazy_getattr
 from weir.errors import ConfigError, DefinitionError, ResourceError
+from weir.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from weir._config._configurable import (

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from weir._io.io_manager import IOManagerDefinition
 from weir._io.upath import UPathIOManager, atomic_write_local, is_local_path
-from weir._lazy import lazy_getattr
 from weir.errors import WeirError
+from weir.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from weir._io._configurable import FilesystemIOManager

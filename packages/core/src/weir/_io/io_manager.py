@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 from weir._config.resources import ResourceDefinition
-from weir._lazy import lazy_getattr
+from weir.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from weir._io._configurable import ConfigurableIOManager, ConfigurableIOManagerFactory

@@ -14,8 +14,9 @@ Names load lazily, so ``import weir.testing`` does not import pytest; only the c
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from weir.lazy import lazy_dir, lazy_getattr
 
 if TYPE_CHECKING:
     from weir.testing.io_manager_contract import IOManagerContract
@@ -28,16 +29,6 @@ _EXPORTS = {
     "InstanceStorageContract": "weir.testing.storage_contract",
 }
 
+__getattr__ = lazy_getattr(globals(), _EXPORTS)
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        msg = f"module {__name__!r} has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__dir__ = lazy_dir(globals(), _EXPORTS)

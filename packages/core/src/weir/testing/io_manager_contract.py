@@ -23,8 +23,9 @@ a ``ConfigurableIOManagerFactory``, an ``IOManagerDefinition``): the suite initi
 way a run does, with a temporary instance, and tears it down afterwards.
 
 The tests: an asset value round-trips; assets whose keys differ only in their prefix do not
-collide; op outputs are identified by run id, step key and output name; loading an asset that
-was never stored fails with an error naming the asset key; storing again replaces the old value;
+collide; op outputs are identified by run id, step key and output name (or, for managers that
+set ``op_outputs_keyed_by_run = False``, by output name alone); loading an asset that was never
+stored fails with an error naming the asset key; storing again replaces the old value;
 partitions round-trip independently. Hooks (``sample_value``, ``other_value``,
 ``assert_same_value``, ``partition_keys``) adapt the suite to managers of special types.
 """
@@ -33,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -49,6 +50,12 @@ class IOManagerContract:
     """Base class of the IO manager contract suite (not collected itself: no ``Test`` prefix)."""
 
     # -- what a subclass provides ------------------------------------------------------------
+    op_outputs_keyed_by_run: ClassVar[bool] = True
+    """Whether op outputs of different runs are kept apart (the filesystem and object-store
+    layout ``storage/<run_id>/<step_key>/<output>``). Database IO managers follow Dagster's rule
+    instead -- an op output is the table named by its ``table`` metadata, else by the output
+    name, and a later run replaces it -- and set this to False."""
+
     def make_io_manager(self) -> Any:
         """A fresh IO manager (or anything ``resources=`` accepts). Override this or the fixture."""
         msg = (
@@ -193,11 +200,15 @@ class IOManagerContract:
             contract_instance, run_id="run-1", step_key="op_a", name="extra"
         )
         self.store(live_io_manager, first, self.sample_value())
-        self.store(live_io_manager, other_run, self.other_value())
         self.store(live_io_manager, other_name, self.other_value())
         self.assert_same_value(
             self.load(live_io_manager, first, contract_instance), self.sample_value()
         )
+        self.store(live_io_manager, other_run, self.other_value())
+        # keyed by run: the first run's output is still there; keyed by name: the later run's
+        # output replaced it
+        expected_first = self.sample_value() if self.op_outputs_keyed_by_run else self.other_value()
+        self.assert_same_value(self.load(live_io_manager, first, contract_instance), expected_first)
         self.assert_same_value(
             self.load(live_io_manager, other_run, contract_instance), self.other_value()
         )

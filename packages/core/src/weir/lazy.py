@@ -1,4 +1,14 @@
-"""Lazy module attributes (PEP 562): a name is imported from its module on first access, then cached."""
+"""Lazy module attributes (PEP 562): a name is imported from its module on first access, then cached.
+
+For packages built on weir too: a plugin's ``__init__`` lists its public names and the modules
+they live in, so that importing the package (which the plugin loader does) imports nothing heavy::
+
+    from weir.lazy import lazy_dir, lazy_getattr
+
+    _EXPORTS = {"DuckDBResource": "weir_io_duckdb.resource"}
+    __getattr__ = lazy_getattr(globals(), _EXPORTS)
+    __dir__ = lazy_dir(globals(), _EXPORTS)
+"""
 
 from __future__ import annotations
 
@@ -6,7 +16,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["lazy_getattr"]
+__all__ = ["lazy_dir", "lazy_getattr"]
 
 
 def lazy_getattr(namespace: dict[str, Any], table: Mapping[str, str]) -> Callable[[str], Any]:
@@ -28,3 +38,12 @@ def lazy_getattr(namespace: dict[str, Any], table: Mapping[str, str]) -> Callabl
         return value
 
     return __getattr__
+
+
+def lazy_dir(namespace: dict[str, Any], table: Mapping[str, str]) -> Callable[[], list[str]]:
+    """A module ``__dir__`` listing the module's globals and the lazy names of ``table``."""
+
+    def __dir__() -> list[str]:
+        return sorted({*namespace, *table})
+
+    return __dir__
