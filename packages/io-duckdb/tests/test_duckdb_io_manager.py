@@ -307,6 +307,55 @@ def test_base_io_manager_without_handlers_is_a_clear_error(database: Path) -> No
     assert isinstance(info.value.__cause__, DefinitionError)
 
 
+def test_a_plugin_type_through_arrow_type_handler(database: Path) -> None:
+    from weir_io_duckdb import ArrowTypeHandler, DuckDBPandasTypeHandler
+
+    class RecordsTypeHandler(ArrowTypeHandler):
+        supported_types = [list]  # type: ignore[assignment]
+
+        def to_arrow(self, table_slice: Any, obj: Any) -> pa.Table:
+            return pa.Table.from_pylist(obj)
+
+        def from_arrow(self, context: Any, table: pa.Table) -> Any:
+            return table.to_pylist()
+
+    class RecordsIOManager(DuckDBIOManager):
+        @staticmethod
+        def type_handlers() -> list[Any]:
+            return [RecordsTypeHandler(), DuckDBPandasTypeHandler()]
+
+    @dg.asset(key_prefix=["s"])
+    def people() -> list[dict[str, Any]]:
+        return [{"name": "ada", "age": 36}, {"name": "alan", "age": 41}]
+
+    @dg.asset(key_prefix=["s"])
+    def oldest(people: list) -> str:  # type: ignore[type-arg]
+        return str(max(people, key=lambda p: p["age"])["name"])
+
+    result = dg.materialize(
+        [people, oldest],
+        resources={
+            "io_manager": RecordsIOManager(database=str(database)),
+        },
+        selection=[people],
+    )
+    assert result.success
+    [mat] = result.asset_materializations_for_node("s__people")
+    assert mat.metadata["dagster/row_count"].value == 2
+    assert _rows(database, 'SELECT name, age FROM "s"."people" ORDER BY age') == [
+        ("ada", 36),
+        ("alan", 41),
+    ]
+    with dg.build_resources({"io": RecordsIOManager(database=str(database))}) as live:
+        out = dg.build_output_context(asset_key=["s", "people"])
+        loaded = live.io.load_input(
+            dg.build_input_context(
+                asset_key=["s", "people"], upstream_output=out, dagster_type=list
+            )
+        )
+    assert loaded == [{"name": "ada", "age": 36}, {"name": "alan", "age": 41}]
+
+
 # -- other frame types --------------------------------------------------------------------------------
 def test_arrow_and_polars_values_and_annotations(live: Any, database: Path) -> None:
     table = pa.table({"a": [1, 2], "b": ["x", "y"]})

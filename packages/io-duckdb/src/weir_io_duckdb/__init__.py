@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     )
     from weir_io_duckdb.table_slice import DuckDBTableSlice
     from weir_io_duckdb.type_handlers import (
+        ArrowTypeHandler,
         DbTypeHandler,
         DuckDBPandasTypeHandler,
         DuckDBPolarsTypeHandler,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "ArrowTypeHandler",
     "DbTypeHandler",
     "DuckDBConnectionError",
     "DuckDBIOManager",
@@ -82,6 +84,7 @@ _EXPORTS = {
     "DuckDBPandasIOManager": "weir_io_duckdb.io_manager",
     "DuckDBPyArrowIOManager": "weir_io_duckdb.io_manager",
     "DuckDBPolarsIOManager": "weir_io_duckdb.io_manager",
+    "ArrowTypeHandler": "weir_io_duckdb.type_handlers",
     "DbTypeHandler": "weir_io_duckdb.type_handlers",
     "DuckDBPandasTypeHandler": "weir_io_duckdb.type_handlers",
     "DuckDBPyArrowTypeHandler": "weir_io_duckdb.type_handlers",

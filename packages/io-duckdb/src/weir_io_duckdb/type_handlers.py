@@ -10,8 +10,8 @@ built-in handler goes through Arrow, which DuckDB scans and produces without cop
 * :class:`DuckDBPolarsTypeHandler` -- ``polars.DataFrame`` and ``LazyFrame`` (when polars is
   installed).
 
-A plugin adds a type with a class that satisfies :class:`DbTypeHandler` (usually: convert to an
-Arrow table and call :func:`write_arrow`, read with :func:`read_arrow`) and an IO manager whose
+A plugin adds a type with a class that satisfies :class:`DbTypeHandler` -- usually a subclass of
+:class:`ArrowTypeHandler`, which only converts to and from Arrow -- and an IO manager whose
 ``type_handlers()`` includes it.
 """
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = [
+    "ArrowTypeHandler",
     "DbTypeHandler",
     "DuckDBPandasTypeHandler",
     "DuckDBPolarsTypeHandler",
@@ -199,13 +200,42 @@ def read_arrow(connection: duckdb.DuckDBPyConnection, table_slice: DuckDBTableSl
     return _arrow_of(connection.sql(query, params=params or None))
 
 
-def _row_count_metadata(table_slice: DuckDBTableSlice, rows: int) -> dict[str, Any]:
-    key = "dagster/partition_row_count" if table_slice.partitioned else "dagster/row_count"
-    return {key: rows}
-
-
 # -- the built-in handlers ----------------------------------------------------------------------
-class DuckDBPyArrowTypeHandler:
+class ArrowTypeHandler:
+    """A handler for a type that converts to and from Arrow: subclasses give
+    ``supported_types``, :meth:`to_arrow` and :meth:`from_arrow`; writing, reading and the row
+    count metadata are shared."""
+
+    @property
+    def supported_types(self) -> Sequence[type]:
+        raise NotImplementedError
+
+    def to_arrow(self, table_slice: DuckDBTableSlice, obj: Any) -> pa.Table:
+        """``obj`` as a ``pyarrow.Table``; raise :class:`DuckDBWriteError` when it cannot be."""
+        raise NotImplementedError
+
+    def from_arrow(self, context: Any, table: pa.Table) -> Any:
+        """The loaded rows as a value for the input ``context``."""
+        raise NotImplementedError
+
+    def handle_output(
+        self,
+        context: Any,
+        table_slice: DuckDBTableSlice,
+        obj: Any,
+        connection: duckdb.DuckDBPyConnection,
+    ) -> Mapping[str, Any] | None:
+        rows = write_arrow(connection, table_slice, self.to_arrow(table_slice, obj))
+        key = "dagster/partition_row_count" if table_slice.partitioned else "dagster/row_count"
+        return {key: rows}
+
+    def load_input(
+        self, context: Any, table_slice: DuckDBTableSlice, connection: duckdb.DuckDBPyConnection
+    ) -> Any:
+        return self.from_arrow(context, read_arrow(connection, table_slice))
+
+
+class DuckDBPyArrowTypeHandler(ArrowTypeHandler):
     """``pyarrow.Table`` as a DuckDB table (a ``RecordBatchReader`` can be stored too)."""
 
     @property
@@ -214,25 +244,16 @@ class DuckDBPyArrowTypeHandler:
 
         return [pa.Table, pa.RecordBatchReader]
 
-    def handle_output(
-        self,
-        context: Any,
-        table_slice: DuckDBTableSlice,
-        obj: Any,
-        connection: duckdb.DuckDBPyConnection,
-    ) -> Mapping[str, Any] | None:
+    def to_arrow(self, table_slice: DuckDBTableSlice, obj: Any) -> pa.Table:
         import pyarrow as pa
 
-        table = obj.read_all() if isinstance(obj, pa.RecordBatchReader) else obj
-        return _row_count_metadata(table_slice, write_arrow(connection, table_slice, table))
+        return obj.read_all() if isinstance(obj, pa.RecordBatchReader) else obj
 
-    def load_input(
-        self, context: Any, table_slice: DuckDBTableSlice, connection: duckdb.DuckDBPyConnection
-    ) -> Any:
-        return read_arrow(connection, table_slice)
+    def from_arrow(self, context: Any, table: pa.Table) -> Any:
+        return table
 
 
-class DuckDBPandasTypeHandler:
+class DuckDBPandasTypeHandler(ArrowTypeHandler):
     """``pandas.DataFrame`` as a DuckDB table, through Arrow (the index is not stored)."""
 
     @property
@@ -241,17 +262,11 @@ class DuckDBPandasTypeHandler:
 
         return [pd.DataFrame]
 
-    def handle_output(
-        self,
-        context: Any,
-        table_slice: DuckDBTableSlice,
-        obj: Any,
-        connection: duckdb.DuckDBPyConnection,
-    ) -> Mapping[str, Any] | None:
+    def to_arrow(self, table_slice: DuckDBTableSlice, obj: Any) -> pa.Table:
         import pyarrow as pa
 
         try:
-            table = pa.Table.from_pandas(obj, preserve_index=False)
+            return pa.Table.from_pandas(obj, preserve_index=False)
         except (pa.ArrowException, ValueError, TypeError) as exc:
             msg = (
                 f"The DataFrame of {table_slice.what} cannot be converted to Arrow for DuckDB: "
@@ -259,15 +274,12 @@ class DuckDBPandasTypeHandler:
                 "column)."
             )
             raise DuckDBWriteError(msg, user_exception=exc) from exc
-        return _row_count_metadata(table_slice, write_arrow(connection, table_slice, table))
 
-    def load_input(
-        self, context: Any, table_slice: DuckDBTableSlice, connection: duckdb.DuckDBPyConnection
-    ) -> Any:
-        return read_arrow(connection, table_slice).to_pandas()
+    def from_arrow(self, context: Any, table: pa.Table) -> Any:
+        return table.to_pandas()
 
 
-class DuckDBPolarsTypeHandler:
+class DuckDBPolarsTypeHandler(ArrowTypeHandler):
     """``polars.DataFrame`` (and ``LazyFrame``, collected) as a DuckDB table, through Arrow."""
 
     @property
@@ -276,25 +288,16 @@ class DuckDBPolarsTypeHandler:
 
         return [pl.DataFrame, pl.LazyFrame]
 
-    def handle_output(
-        self,
-        context: Any,
-        table_slice: DuckDBTableSlice,
-        obj: Any,
-        connection: duckdb.DuckDBPyConnection,
-    ) -> Mapping[str, Any] | None:
+    def to_arrow(self, table_slice: DuckDBTableSlice, obj: Any) -> pa.Table:
         import polars as pl
 
         frame = obj.collect() if isinstance(obj, pl.LazyFrame) else obj
-        rows = write_arrow(connection, table_slice, frame.to_arrow())
-        return _row_count_metadata(table_slice, rows)
+        return frame.to_arrow()
 
-    def load_input(
-        self, context: Any, table_slice: DuckDBTableSlice, connection: duckdb.DuckDBPyConnection
-    ) -> Any:
+    def from_arrow(self, context: Any, table: pa.Table) -> Any:
         import polars as pl
 
-        frame = pl.DataFrame(read_arrow(connection, table_slice))
+        frame = pl.DataFrame(table)
         typing_type = getattr(getattr(context, "dagster_type", None), "typing_type", None)
         return frame.lazy() if typing_type is pl.LazyFrame else frame
 
