@@ -274,7 +274,7 @@ def bench(session: nox.Session) -> None:
     digest = hashlib.sha256()
     for path in sorted([*core.rglob("*"), *(PACKAGES_DIR / "io-duckdb").rglob("*")]):
         if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(core)).encode())
+            digest.update(str(path.relative_to(PACKAGES_DIR)).encode())
             digest.update(path.read_bytes())
     weir_python = _bench_venv(
         session,
