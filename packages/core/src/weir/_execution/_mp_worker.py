@@ -219,6 +219,7 @@ class _AssetSteps:
             op_retry_policy=getattr(job_def, "op_retry_policy", None),
             retries_enabled=init.retries_enabled,
         )
+        self.state.log_sink = worker.send_log
 
     def prepare(self, step_key: str, upstream: list[tuple[str, str, bool]]) -> list[str]:
         """Record where the step's inputs are; return the inputs an in-memory IO manager holds."""
@@ -293,6 +294,7 @@ class _OpSteps:
         self.state.hook_defs = job_def.hook_defs
         self.state.op_retry_policy = job_def.op_retry_policy
         self.state.retries_enabled = init.retries_enabled
+        self.state.log_sink = worker.send_log
         self.running: tuple[OpNode, str | None] | None = None
 
     def prepare(self, step_key: str, payload: Any) -> list[str]:
@@ -399,6 +401,10 @@ class _Worker:
             self.conn.send(message)
         except OSError:
             self.parent_gone = True
+
+    def send_log(self, entry: Any) -> None:
+        """Send a ``context.log`` entry to the parent, which records it with the step's events."""
+        self.send(("log", entry))
 
     def send_event(self, event: DagsterEvent) -> None:
         if self.parent_gone:

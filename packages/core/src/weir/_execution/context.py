@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from weir._execution.partition_context import PartitionAccessors, StepPartitionsView
@@ -20,7 +20,46 @@ _user_logger = logging.getLogger("weir.user")
 
 
 class RunLog(logging.LoggerAdapter):  # type: ignore[type-arg]
-    """``context.log``: a logger that tags each line with the run and step."""
+    """``context.log``: a logger that tags each line with the run and step.
+
+    Every message, whatever the Python logging level, is also recorded in the run's event log
+    (``instance.all_logs(run_id)``) as a plain entry of its step; Python logging (the
+    ``weir.user`` logger) gets it as usual.
+    """
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        extra: Mapping[str, Any],
+        record: Callable[[Any], None] | None = None,
+    ) -> None:
+        super().__init__(logger, extra)
+        self._record = record
+
+    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+        if self._record is not None:
+            self._record_message(level, msg, args)
+        super().log(level, msg, *args, **kwargs)
+
+    def _record_message(self, level: int, msg: Any, args: tuple[Any, ...]) -> None:
+        from weir._instance.records import EventLogEntry
+
+        try:
+            text = str(msg) % args if args else str(msg)
+        except (TypeError, ValueError):  # what logging would report as a formatting error
+            text = f"{msg} {args!r}"
+        extra = self.extra or {}
+        entry = EventLogEntry(
+            None,
+            level,
+            text,
+            str(extra.get("run_id", "")),
+            None,
+            _optional_str(extra.get("step_key")),
+            _optional_str(extra.get("job_name")),
+        )
+        assert self._record is not None
+        self._record(entry)
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
         extra = self.extra or {}
@@ -28,6 +67,10 @@ class RunLog(logging.LoggerAdapter):  # type: ignore[type-arg]
             f"{extra.get('job_name', '')} - {extra.get('run_id', '')} - {extra.get('step_key', '')} - {msg}",
             kwargs,
         )
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 class _PartitionsNotAvailable:
@@ -45,6 +88,7 @@ class OpExecutionContext(PartitionAccessors):
         "_instance",
         "_job_name",
         "_log",
+        "_log_sink",
         "_logged_events",
         "_mapping_key",
         "_partition_key",
@@ -70,8 +114,10 @@ class OpExecutionContext(PartitionAccessors):
         retry_number: int = 0,
         partition_key: str | None = None,
         mapping_key: str | None = None,
+        log_sink: Callable[[Any], None] | None = None,
     ) -> None:
         self._mapping_key = mapping_key
+        self._log_sink = log_sink
         self._run = run
         self._job_name = job_name
         self._step_key = step_key
@@ -95,6 +141,7 @@ class OpExecutionContext(PartitionAccessors):
             self._log = RunLog(
                 _user_logger,
                 {"run_id": self.run_id, "job_name": self._job_name, "step_key": self._step_key},
+                self._log_sink,
             )
         return self._log
 

@@ -2,7 +2,8 @@
 
 The engine hands every event to a :class:`RunEventSink`. Events accumulate until a step ends
 (``STEP_SUCCESS``, ``STEP_FAILURE``, ``STEP_SKIPPED``, ``STEP_UP_FOR_RETRY``) or the run starts or
-ends; then the batch is written in one transaction. So a step's outputs, materializations and
+ends; then the batch is written in one transaction. Messages logged with ``context.log`` join the
+batch of their step as plain entries (no ``dagster_event``), as Dagster stores them. So a step's outputs, materializations and
 success are committed together, and a run killed mid-step loses only the step in flight.
 
 A batch that cannot be written (the database restarted, say) stays pending and is retried at the
@@ -59,6 +60,10 @@ class RunEventSink:
                 final=event.event_type_value.startswith("PIPELINE_")
                 and event.event_type_value != "PIPELINE_START"
             )
+
+    def add_entry(self, entry: Any) -> None:
+        """Queue a plain log entry (a ``context.log`` message); it is written with its step."""
+        self._pending.append(entry)
 
     def flush(self, *, final: bool = False) -> None:
         """Write what is pending. Mid-run, a storage failure is logged and retried later."""

@@ -386,6 +386,9 @@ class _Coordinator:
         kind = message[0]
         if kind == "event":
             self.record(message[1])
+        elif kind == "log":
+            if self.state is not None and self.state.sink is not None:
+                self.state.sink.add_entry(message[1])
         elif kind == "ready":
             worker.status = "idle"
             elapsed = time.perf_counter() - worker.started_at

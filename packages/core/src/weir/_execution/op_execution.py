@@ -6,7 +6,7 @@ import inspect
 import logging
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from weir._execution.context import OpExecutionContext
@@ -82,6 +82,12 @@ class OpRunState:
         self.op_retry_policy: Any = None
         self.retries_enabled = True  # False with executor config ``retries: {disabled: {}}``
         self.sink: Any = None  # a RunEventSink writing the events to the instance, per step
+        # where context.log entries go: the sink, or (in a worker process) the parent
+        self.log_sink: Callable[[Any], None] = self._log_to_sink
+
+    def _log_to_sink(self, entry: Any) -> None:
+        if self.sink is not None:
+            self.sink.add_entry(entry)
 
     def emit(
         self, event_type_value: str, step_key: str | None, message: str, data: Any = None
@@ -362,6 +368,7 @@ def _execute_one(
         retry_number=attempt,
         partition_key=state.partition_key,
         mapping_key=mapping_key,
+        log_sink=state.log_sink,
     )
     kwargs = dict(inputs)
     if info.config_param is not None:

@@ -70,6 +70,8 @@ class RunState:
         self.step_partitions_cache: dict[Any, Any] = {}
         self.events: list[DagsterEvent] = []
         self.sink: RunEventSink | None = None  # writes the events to the instance, per step
+        # where context.log entries go: the sink, or (in a worker process) the parent
+        self.log_sink: Callable[[Any], None] = self._log_to_sink
         self.output_records: dict[tuple[str, str], OutputRecord] = {}
         self.resources: Any = None
         self._observers = observers or []
@@ -83,6 +85,10 @@ class RunState:
         self.evaluated_checks: dict[str, dict[AssetCheckKey, Any]] = {}
         # output name -> value of the running step, captured only when it has hooks
         self.output_values: dict[str, Any] | None = None
+
+    def _log_to_sink(self, entry: Any) -> None:
+        if self.sink is not None:
+            self.sink.add_entry(entry)
 
     def emit(
         self, event_type_value: str, step_key: str | None, message: str, data: Any = None

@@ -627,6 +627,7 @@ def execute_step(state: RunState, step: Step, attempt: int = 0) -> set[str]:
         instance=state.instance,
         retry_number=attempt,
         partition_key=state.partition_key,
+        log_sink=state.log_sink,
         **extra,
     )
     sp = step_partitions(state, ad)
