@@ -113,6 +113,27 @@ def test_missing_resource_names_key_and_op():
     dg.Definitions.validate_loadable(dg.Definitions(assets=[needs_res], resources={"db": object()}))
 
 
+def test_resource_needing_a_missing_resource_is_named():
+    @dg.io_manager(required_resource_keys={"s3"})
+    def bucket_io(init_context):
+        return dg.InMemoryIOManager()
+
+    @dg.asset
+    def stored():
+        return 1
+
+    with pytest.raises(
+        dg.DagsterInvalidDefinitionError,
+        match=r"resource with key 's3' required by resource with key 'io_manager' was not provided",
+    ):
+        dg.Definitions.validate_loadable(
+            dg.Definitions(assets=[stored], resources={"io_manager": bucket_io, "s4": object()})
+        )
+    dg.Definitions.validate_loadable(
+        dg.Definitions(assets=[stored], resources={"io_manager": bucket_io, "s3": object()})
+    )
+
+
 def test_non_asset_in_assets_list_is_explained():
     def not_decorated():
         return 1

@@ -29,6 +29,17 @@ def moto_server() -> Iterator[MotoServer]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def auth_server() -> Iterator[tuple[MotoServer, str, tuple[str, str]]]:
+    """A second moto server that checks signatures (IAM authentication on):
+    ``(server, bucket, (access key id, secret))``; other credentials are refused."""
+    with MotoServer() as server:
+        credentials = server.create_access_key()
+        bucket = server.create_bucket()
+        server.enable_authentication()
+        yield server, bucket, credentials
+
+
 @pytest.fixture
 def bucket(moto_server: MotoServer) -> str:
     """A fresh, empty bucket for this test (its name)."""

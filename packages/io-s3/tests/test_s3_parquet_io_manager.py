@@ -223,7 +223,8 @@ def test_a_value_that_is_not_a_frame_names_asset_and_type(
         _store(manager, {"not": "a frame"}, asset_key=["wrong"])
     message = str(info.value)
     assert "asset 'wrong'" in message and "of type dict" in message
-    assert "pandas DataFrames and pyarrow Tables" in message
+    for supported in ("pandas DataFrames", "pyarrow Tables", "polars DataFrames", "LazyFrames"):
+        assert supported in message
     assert stored_keys() == []
 
 

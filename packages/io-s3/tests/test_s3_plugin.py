@@ -26,7 +26,7 @@ def test_entry_point_registers_the_io_managers_and_resource(registry: PluginRegi
 def test_plugin_and_package_are_import_light() -> None:
     code = (
         "import sys, weir_io_s3, weir_io_s3.plugin, weir_io_s3.testing\n"
-        "heavy = [m for m in ('boto3', 'botocore', 'pydantic', 'pandas', 'pyarrow', 'moto') if m in sys.modules]\n"
+        "heavy = [m for m in ('boto3', 'botocore', 'pydantic', 'pandas', 'pyarrow', 'polars', 'moto') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

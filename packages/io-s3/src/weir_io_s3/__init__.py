@@ -5,18 +5,23 @@
 * :class:`S3PickleIOManager` (alias ``ConfigurablePickledObjectS3IOManager``) -- pickles each
   output to ``s3://<bucket>/<prefix>/<asset key...>[/<partition>]``, op outputs to
   ``<prefix>/storage/<run_id>/<step>/<output>``.
-* :class:`S3ParquetIOManager` -- pandas DataFrames and pyarrow Tables as Parquet objects,
-  ``<prefix>/<asset key...>[/<partition>].parquet``.
+* :class:`S3ParquetIOManager` -- pandas DataFrames, pyarrow Tables and polars frames as Parquet
+  objects, ``<prefix>/<asset key...>[/<partition>].parquet``.
+* ``s3_resource`` / ``s3_pickle_io_manager`` / :class:`PickledObjectS3IOManager` -- Dagster's
+  function-style definitions (the resource's value is a boto3 client), for ported legacy code.
+* :class:`AWSCredentialsLogFilter` -- an opt-in logging filter masking AWS credentials in
+  botocore's DEBUG wire trace (weir never touches botocore's loggers itself).
 
 Large objects go up as multipart uploads; transient errors are retried by botocore. Names load
 lazily: importing the package (which the plugin loader does) imports neither pydantic, boto3,
-pandas nor pyarrow.
+pandas, pyarrow nor polars.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from weir.lazy import lazy_dir, lazy_getattr
 
 if TYPE_CHECKING:
     from weir_io_s3._object_io import (
@@ -24,6 +29,8 @@ if TYPE_CHECKING:
         S3ObjectNotFoundError,
         S3SerializationError,
     )
+    from weir_io_s3.legacy import PickledObjectS3IOManager, s3_pickle_io_manager, s3_resource
+    from weir_io_s3.log_filter import AWSCredentialsLogFilter
     from weir_io_s3.parquet_io_manager import S3ParquetIOManager
     from weir_io_s3.pickle_io_manager import (
         ConfigurablePickledObjectS3IOManager,
@@ -32,7 +39,9 @@ if TYPE_CHECKING:
     from weir_io_s3.resource import S3AccessError, S3Resource
 
 __all__ = [
+    "AWSCredentialsLogFilter",
     "ConfigurablePickledObjectS3IOManager",
+    "PickledObjectS3IOManager",
     "S3AccessError",
     "S3ObjectIOManager",
     "S3ObjectNotFoundError",
@@ -40,6 +49,8 @@ __all__ = [
     "S3PickleIOManager",
     "S3Resource",
     "S3SerializationError",
+    "s3_pickle_io_manager",
+    "s3_resource",
 ]
 
 __version__ = "0.1.0"
@@ -53,18 +64,13 @@ _EXPORTS = {
     "S3PickleIOManager": "weir_io_s3.pickle_io_manager",
     "ConfigurablePickledObjectS3IOManager": "weir_io_s3.pickle_io_manager",
     "S3ParquetIOManager": "weir_io_s3.parquet_io_manager",
+    "PickledObjectS3IOManager": "weir_io_s3.legacy",
+    "s3_pickle_io_manager": "weir_io_s3.legacy",
+    "s3_resource": "weir_io_s3.legacy",
+    "AWSCredentialsLogFilter": "weir_io_s3.log_filter",
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        msg = f"module {__name__!r} has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(globals(), _EXPORTS)
 
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__dir__ = lazy_dir(globals(), _EXPORTS)

@@ -13,12 +13,14 @@ which botocore counts as retries after the first try: a request is sent at most
 ``max_attempts + 1`` times (6 by default).
 
 Secrets: ``aws_access_key_id``, ``aws_secret_access_key`` and ``aws_session_token`` never appear
-in reprs, error messages, logs or events (give them as ``EnvVar(...)`` to read them at run time).
-botocore's own DEBUG logs print request headers (the session token, the access key id): a
-filter on the botocore/s3transfer/urllib3 loggers masks the credentials of every client this
-resource made, so turning on DEBUG logging does not leak them either.
-:meth:`S3Resource.access_error` turns a botocore failure into an :class:`S3AccessError` that
-names the bucket and the endpoint, says what to fix, and has any credential masked out.
+in reprs, error messages, weir's logs or events (give them as ``EnvVar(...)`` to read them at run
+time). :meth:`S3Resource.access_error` turns a botocore failure into an :class:`S3AccessError`
+that names the bucket and the endpoint, says what to fix, and has any credential masked out.
+
+botocore's own loggers are left alone: a library does not configure other libraries' logging.
+botocore logs the full wire trace at DEBUG, request headers included (the session token and the
+access key id, never the secret key); whoever turns botocore's DEBUG logging on decides where
+it goes, and can mask it with :class:`~weir_io_s3.AWSCredentialsLogFilter` on their handler.
 
 boto3 is imported when the first client is made, not on import.
 """
@@ -183,10 +185,14 @@ class S3Resource(dg.ConfigurableResource):
                 f"{self.mask(str(exc))}. Check the profile_name, region_name and endpoint_url config."
             )
             raise S3AccessError(msg) from None
-        _LOG_MASK.protect(self._secrets())
+        self._use_client(client)
+        return client
+
+    def _use_client(self, client: Any) -> None:
+        """Make ``client`` (built here, or by the legacy ``s3_resource``) this resource's client
+        in this process, instead of one built from the fields."""
         self._client = client
         self._client_pid = os.getpid()
-        return client
 
     def __getstate__(self) -> dict[Any, Any]:
         # a boto3 client does not pickle (and must not cross processes): rebuilt on first use
@@ -249,47 +255,6 @@ class S3Resource(dg.ConfigurableResource):
         shown = f" ({code})" if code and code not in reason else ""
         msg = f"{doing} {where} failed{shown}: {reason}. {advice}"
         return S3AccessError(msg, error_code=code)
-
-
-class _CredentialMaskFilter(logging.Filter):
-    """Masks known credentials in the records of the AWS SDK's loggers (botocore logs request
-    headers at DEBUG, which carry the session token and the access key id)."""
-
-    _PREFIXES = ("botocore", "boto3", "s3transfer", "urllib3")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._secrets: tuple[str, ...] = ()
-        self._installed: set[str] = set()
-
-    def protect(self, secrets: list[str]) -> None:
-        """Mask ``secrets`` from now on; attach to every SDK logger that exists by now."""
-        known = set(self._secrets) | {s for s in secrets if s}
-        self._secrets = tuple(sorted(known, key=len, reverse=True))
-        if not self._secrets:
-            return
-        # a logger's filters see only records logged on it, so each SDK module logger gets one
-        for name in list(logging.root.manager.loggerDict):
-            if name not in self._installed and name.split(".")[0] in self._PREFIXES:
-                logging.getLogger(name).addFilter(self)
-                self._installed.add(name)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
-            return True
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken record is the logging system's to report
-            return True
-        masked = message
-        for secret in self._secrets:
-            masked = masked.replace(secret, _MASK)
-        if masked is not message and masked != message:
-            record.msg, record.args = masked, None
-        return True
-
-
-_LOG_MASK = _CredentialMaskFilter()
 
 
 def _error_code_and_reason(exc: BaseException) -> tuple[str | None, str]:

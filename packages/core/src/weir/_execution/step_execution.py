@@ -278,7 +278,7 @@ def _load_inputs(state: RunState, step: Step) -> dict[str, Any]:
                 f'with IO manager "{manager_key}": {type(exc).__name__}: {exc}'
             )
             if inp.upstream_step is None and inp.asset_key is not None:
-                msg += (
+                msg = msg.rstrip().rstrip(".") + (
                     f". The upstream asset was not part of this run, so weir loaded what an earlier run stored; "
                     f"materialize {inp.asset_key.to_user_string()!r} first (or include it in the selection)."
                 )

@@ -18,7 +18,12 @@ from weir._model.assets_definition import AssetsDefinition
 from weir._model.source_asset import SourceAsset
 from weir.errors import DefinitionError, DuplicateKeyError
 
-__all__ = ["ResolvedAssets", "describe_definition", "resolve_assets"]
+__all__ = [
+    "ResolvedAssets",
+    "check_resource_dependencies",
+    "describe_definition",
+    "resolve_assets",
+]
 
 DEFAULT_IO_MANAGER_KEY = "io_manager"
 
@@ -195,6 +200,26 @@ def _missing_resource(msg: str) -> Exception:
     from weir._config.resources import MissingResourceError
 
     return MissingResourceError(msg)
+
+
+def check_resource_dependencies(resources: Mapping[str, Any]) -> None:
+    """Raise when a resource (an ``@io_manager(required_resource_keys=...)``, say) needs a
+    resource key that ``resources`` does not provide."""
+    provided = {*resources, DEFAULT_IO_MANAGER_KEY}
+    for key, value in resources.items():
+        required = getattr(value, "required_resource_keys", None)
+        if not required or not isinstance(required, (set, frozenset, list, tuple)):
+            continue
+        missing = sorted(set(required) - provided)
+        if missing:
+            close = difflib.get_close_matches(missing[0], sorted(provided), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            msg = (
+                f"resource with key {missing[0]!r} required by resource with key {key!r} was not "
+                f"provided. Provide a resource under {missing[0]!r} in Definitions(resources=...); "
+                f"the provided keys are {sorted(provided)}.{hint}"
+            )
+            raise _missing_resource(msg)
 
 
 def _resolve_def_keys(

@@ -205,7 +205,10 @@ class Definitions:
     @staticmethod
     def validate_loadable(defs: Definitions) -> None:
         """Resolve everything and raise the first definition error found."""
+        from weir._graph.resolve import check_resource_dependencies
+
         defs._resolved  # noqa: B018
+        check_resource_dependencies(defs._resources)
         defs._job_defs  # noqa: B018
         names: set[str] = set()
         for kind, items in (("schedule", defs._schedules), ("sensor", defs._sensors)):
