@@ -96,6 +96,53 @@ def table_column_types(
     return {str(name): str(kind) for name, kind in rows}
 
 
+REPLACE_WHOLE_MIN_ROWS = 200_000
+"""Below this many rows, replacing a table's rows deletes them (cheap) instead of checking
+whether the table can be re-created whole (about 3 ms of catalog queries)."""
+
+_WHERE_TABLE = (
+    "database_name = coalesce($db, current_database()) AND schema_name = $schema "
+    "AND table_name = $table"
+)
+# rows, and what a user may have added at table level (indexes, keys, checks, a comment)
+_TABLE_FACTS = f"""
+SELECT estimated_size,
+       index_count + check_constraint_count + has_primary_key::INT + (comment IS NOT NULL)::INT
+FROM duckdb_tables() WHERE {_WHERE_TABLE}
+"""
+# what a user may have added to columns (NOT NULL, UNIQUE, keys, defaults, comments), or a
+# foreign key of another table pointing at this one
+_COLUMN_CUSTOMIZATIONS = f"""
+SELECT (SELECT count(*) FROM duckdb_constraints()
+          WHERE ({_WHERE_TABLE}) OR referenced_table = $table)
+     + (SELECT count(*) FROM duckdb_columns()
+          WHERE {_WHERE_TABLE} AND (column_default IS NOT NULL OR comment IS NOT NULL))
+"""
+
+
+def _can_replace_whole(
+    connection: duckdb.DuckDBPyConnection,
+    table_slice: DuckDBTableSlice,
+    existing: Mapping[str, str],
+    view: str,
+) -> bool:
+    """Whether re-creating the table from the registered ``view`` gives the same table as
+    emptying it and inserting -- same column names and types, and nothing a user added to it
+    (constraints, indexes, defaults, comments, a foreign key pointing at it) that a re-created
+    table would lose -- and is worth it: the table holds at least
+    :data:`REPLACE_WHOLE_MIN_ROWS` rows."""
+    params = {"db": table_slice.database, "schema": table_slice.schema, "table": table_slice.table}
+    facts = connection.execute(_TABLE_FACTS, params).fetchone()
+    if facts is None or int(facts[0] or 0) < REPLACE_WHOLE_MIN_ROWS or int(facts[1]):
+        return False  # deleting few rows costs less than the checks below
+    relation = connection.sql(f"SELECT * FROM {quote_identifier(view)}")
+    incoming = list(zip(relation.columns, (str(t) for t in relation.types), strict=True))
+    if incoming != list(existing.items()):
+        return False
+    row = connection.execute(_COLUMN_CUSTOMIZATIONS, params).fetchone()
+    return row is not None and int(row[0]) == 0
+
+
 def _arrow_of(relation: Any) -> pa.Table:
     """A relation's rows as a ``pyarrow.Table`` (the method's name changed in DuckDB 1.4/2.0)."""
     for name in ("to_arrow_table", "fetch_arrow_table", "arrow"):
@@ -107,10 +154,21 @@ def _arrow_of(relation: Any) -> pa.Table:
 
 
 def write_arrow(
-    connection: duckdb.DuckDBPyConnection, table_slice: DuckDBTableSlice, data: pa.Table
+    connection: duckdb.DuckDBPyConnection,
+    table_slice: DuckDBTableSlice,
+    data: pa.Table,
+    *,
+    replace_rows: bool = False,
 ) -> int:
     """Append the Arrow table ``data`` to the slice's table, creating the table from ``data``'s
     columns when missing; the number of rows written.
+
+    With ``replace_rows`` (an unpartitioned slice only) the table's rows are replaced: a table
+    with ``data``'s exact columns and types and nothing user-made on it (constraints, indexes,
+    defaults, comments) and at least :data:`REPLACE_WHOLE_MIN_ROWS` rows is re-created from
+    ``data`` in one statement, which is faster than deleting every row (DuckDB then writes no
+    deletions); any other table is emptied with ``DELETE`` and filled with ``INSERT``, so what a
+    user added to it stays.
 
     An unpartitioned table whose columns differ from ``data``'s is re-created from ``data`` (its
     rows were deleted anyway). A partitioned table must already have every column of ``data``:
@@ -141,6 +199,11 @@ def write_arrow(
     try:
         if existing is None:
             connection.execute(f"CREATE TABLE {target} AS SELECT * FROM {qview}")
+        elif replace_rows and _can_replace_whole(connection, table_slice, existing, view):
+            connection.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {qview}")
+        elif replace_rows and incoming == list(existing):
+            connection.execute(f"DELETE FROM {target}")
+            connection.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {qview}")
         elif set(incoming) <= set(existing) and (
             table_slice.partitioned or incoming == list(existing)
         ):
@@ -204,7 +267,14 @@ def read_arrow(connection: duckdb.DuckDBPyConnection, table_slice: DuckDBTableSl
 class ArrowTypeHandler:
     """A handler for a type that converts to and from Arrow: subclasses give
     ``supported_types``, :meth:`to_arrow` and :meth:`from_arrow`; writing, reading and the row
-    count metadata are shared."""
+    count metadata are shared.
+
+    The IO manager leaves an unpartitioned table's rows to an Arrow handler, which replaces them
+    itself (see :func:`write_arrow`'s ``replace_rows``) instead of having them deleted first. A
+    subclass that overrides ``handle_output`` with a plain append sets ``replaces_rows = False``.
+    """
+
+    replaces_rows: bool = True
 
     @property
     def supported_types(self) -> Sequence[type]:
@@ -225,7 +295,8 @@ class ArrowTypeHandler:
         obj: Any,
         connection: duckdb.DuckDBPyConnection,
     ) -> Mapping[str, Any] | None:
-        rows = write_arrow(connection, table_slice, self.to_arrow(table_slice, obj))
+        table = self.to_arrow(table_slice, obj)
+        rows = write_arrow(connection, table_slice, table, replace_rows=not table_slice.partitioned)
         key = "dagster/partition_row_count" if table_slice.partitioned else "dagster/row_count"
         return {key: rows}
 
