@@ -409,6 +409,26 @@ def test_validate_resource_config() -> None:
     assert validate_resource_config(defs, {}, required_keys=["plain"]) == []
 
 
+def test_a_value_missing_from_configured_says_where_to_add_it() -> None:
+    @dg.resource(config_schema={"bucket": str, "prefix": dg.Field(str, default_value="p")})
+    def store(ctx: Any) -> str:
+        return str(ctx.resource_config["bucket"])
+
+    @dg.asset(required_resource_keys={"store"})
+    def uses_store() -> int:
+        return 1
+
+    with pytest.raises(dg.DagsterInvalidConfigError) as info:
+        dg.materialize([uses_store], resources={"store": store.configured({"prefix": "q"})})
+    message = str(info.value)
+    assert 'Missing required config entry "bucket" at path root:resources:store:config' in message
+    assert "Add it to the config given to .configured(...)" in message
+    assert "run config" not in message
+    # given through run config instead, the message points there
+    with pytest.raises(dg.DagsterInvalidConfigError, match="provide this value in your run config"):
+        dg.materialize([uses_store], resources={"store": store})
+
+
 def test_init_resource_context_sees_a_configurable_resources_config() -> None:
     seen: dict[str, Any] = {}
 

@@ -59,16 +59,21 @@ _TRUE = frozenset({"true", "1", "yes", "y", "on"})
 _FALSE = frozenset({"false", "0", "no", "n", "off", ""})
 
 
+RUN_CONFIG_HINT = "You must provide this value in your run config."
+CONFIGURED_HINT = "Add it to the config given to .configured(...)."
+
+
 class Evaluation:
     """The state of one validation: the environment mode, the problems, where env values went."""
 
-    __slots__ = ("env", "env_locs", "problems")
+    __slots__ = ("env", "env_locs", "missing_hint", "problems")
 
-    def __init__(self, env: str = "resolve") -> None:
+    def __init__(self, env: str = "resolve", missing_hint: str = RUN_CONFIG_HINT) -> None:
         if env not in ("resolve", "keep"):
             msg = f"env must be 'resolve' or 'keep', got {env!r}."
             raise ValueError(msg)
         self.env = env
+        self.missing_hint = missing_hint  # where a missing required value is to be given
         self.problems: list[str] = []
         self.env_locs: list[tuple[Any, ...]] = []  # locations of values read from the environment
 
@@ -211,11 +216,11 @@ def _default_of(field: Field) -> Any:
     return copy.deepcopy(default) if isinstance(default, (list, dict, set)) else default
 
 
-def _missing_message(name: str, field: Field, path: str) -> str:
+def _missing_message(name: str, field: Field, path: str, hint: str = RUN_CONFIG_HINT) -> str:
     example = {name: minimal_config(field.config_type)}
     return (
-        f'Missing required config entry "{name}" at path {path}. You must provide this value in '
-        f"your run config. Example config for the missing entry: {example!r}"
+        f'Missing required config entry "{name}" at path {path}. {hint} '
+        f"Example config for the missing entry: {example!r}"
     )
 
 
@@ -240,7 +245,7 @@ def _shape(
                 ft, _default_of(field), f"{path}:{name}", (*loc, name), ev, field_secret
             )
         elif field.is_required:
-            ev.problems.append(_missing_message(name, field, path))
+            ev.problems.append(_missing_message(name, field, path, ev.missing_hint))
     for name in value:
         if name in t.fields:
             continue
@@ -395,6 +400,7 @@ def process_config(
     env: str = "resolve",
     header: str | None = None,
     error_cls: type[ConfigError] = ConfigError,
+    missing_hint: str = RUN_CONFIG_HINT,
 ) -> Any:
     """Validate ``value`` against ``schema`` (anything :func:`as_type` accepts, or a ``Field``).
 
@@ -403,7 +409,7 @@ def process_config(
     ``None`` stands for "no config given": a ``Field`` default applies, a dict schema checks
     its required entries.
     """
-    ev = Evaluation(env)
+    ev = Evaluation(env, missing_hint)
     result = evaluate_field(schema, value, path, ev)
     if ev.problems:
         raise error_cls(
@@ -444,7 +450,9 @@ def evaluate_field(schema: Any, value: Any, path: str, ev: Evaluation) -> Any:
                 )
             if field.is_required:
                 parent, _, name = path.rpartition(":")
-                ev.problems.append(_missing_message(name or "config", field, parent or path))
+                ev.problems.append(
+                    _missing_message(name or "config", field, parent or path, ev.missing_hint)
+                )
                 return None
             if not isinstance(field.config_type, (Shape, Selector)):
                 return None

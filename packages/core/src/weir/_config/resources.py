@@ -477,7 +477,7 @@ class ResourceDefinition:
                     f"so it takes no run config, but {path} was given. Remove resources.{key}.config from the run config."
                 )
                 raise ResourceConfigError(msg, [msg])
-            return _validate_legacy_config(self._config_schema, configured, path)
+            return _validate_legacy_config(self._config_schema, configured, path, configured=True)
         return _validate_legacy_config(self._config_schema, run_config, path)
 
     def _config_problems(self, run_config: Any, key: str) -> list[str]:
@@ -616,7 +616,7 @@ def resource(
 # -- legacy config schemas ----------------------------------------------------------------------
 
 
-def _validate_legacy_config(schema: Any, value: Any, path: str) -> Any:
+def _validate_legacy_config(schema: Any, value: Any, path: str, *, configured: bool = False) -> Any:
     """Check ``value`` against a legacy ``config_schema``; raise listing every problem.
 
     ``schema`` is anything :mod:`weir._config.schema` accepts (``None`` means any config).
@@ -625,9 +625,10 @@ def _validate_legacy_config(schema: Any, value: Any, path: str) -> Any:
     """
     if schema is None:
         return value
-    from weir._config._evaluate import process_config
+    from weir._config._evaluate import CONFIGURED_HINT, RUN_CONFIG_HINT, process_config
 
-    return process_config(schema, value, path, error_cls=ResourceConfigError)
+    hint = CONFIGURED_HINT if configured else RUN_CONFIG_HINT
+    return process_config(schema, value, path, error_cls=ResourceConfigError, missing_hint=hint)
 
 
 # -- run-time initialisation --------------------------------------------------------------------
