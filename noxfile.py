@@ -209,8 +209,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=None)
 def typecheck(session: nox.Session) -> None:
-    """mypy on the core (configuration in the root pyproject.toml)."""
-    _install(session, [CORE], *_group(PYPROJECT, "typecheck"))
+    """mypy on the core and the CLI (configuration in the root pyproject.toml)."""
+    _install(session, [CORE, "cli"], *_group(PYPROJECT, "typecheck"))
     session.run("mypy", *session.posargs)
 
 

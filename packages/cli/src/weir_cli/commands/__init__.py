@@ -1,0 +1,1 @@
+"""The built-in ``weir`` sub-commands, one module per command group."""
