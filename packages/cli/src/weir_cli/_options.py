@@ -17,7 +17,13 @@ if TYPE_CHECKING:
 
     from weir_cli._loading import LoadedDefinitions
 
-__all__ = ["CliState", "code_location_options", "load_or_exit", "pass_state"]
+__all__ = [
+    "CliState",
+    "code_location_options",
+    "load_or_exit",
+    "pass_state",
+    "run_config_options",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,6 +64,25 @@ def code_location_options(function: F) -> F:
             is_flag=True,
             help="Show the full traceback when the code fails to load.",
         ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def run_config_options(function: F) -> F:
+    """The options that give a run its config and tags: ``-c``, ``--config-json``, ``--tags``."""
+    options = [
+        click.option(
+            "-c",
+            "--config",
+            "config_files",
+            multiple=True,
+            type=click.Path(exists=True, dir_okay=False),
+            help="Run config YAML file; repeat to merge several.",
+        ),
+        click.option("--config-json", help="Run config as a JSON string."),
+        click.option("--tags", "tags_json", help='Run tags as JSON, e.g. \'{"team": "data"}\'.'),
     ]
     for option in reversed(options):
         function = option(function)

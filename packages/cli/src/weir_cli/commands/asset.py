@@ -9,7 +9,7 @@ from typing import Any
 import click
 from rich.text import Text
 
-from weir_cli._options import code_location_options, load_or_exit
+from weir_cli._options import code_location_options, load_or_exit, run_config_options
 from weir_cli._output import EXIT_USAGE, fail, stdout_console
 
 __all__ = ["asset"]
@@ -87,16 +87,7 @@ def list_assets(ctx: click.Context, selection: str | None, **location: Any) -> N
 )
 @click.option("--partition", help="The partition key to materialize.")
 @click.option("--partition-range", help="An inclusive partition key range: START...END (one run).")
-@click.option(
-    "-c",
-    "--config",
-    "config_files",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="Run config YAML file; repeat to merge several.",
-)
-@click.option("--config-json", help="Run config as a JSON string.")
-@click.option("--tags", "tags_json", help='Run tags as JSON, e.g. \'{"team": "data"}\'.')
+@run_config_options
 @code_location_options
 @click.pass_context
 def materialize(

@@ -7,7 +7,7 @@ from typing import Any
 import click
 from rich.text import Text
 
-from weir_cli._options import code_location_options, load_or_exit
+from weir_cli._options import code_location_options, load_or_exit, run_config_options
 from weir_cli._output import EXIT_USAGE, fail, stdout_console
 
 __all__ = ["job"]
@@ -37,16 +37,7 @@ def list_jobs(ctx: click.Context, **location: Any) -> None:
 
 @job.command()
 @click.option("-j", "--job", "job_name", required=True, help="The job to execute.")
-@click.option(
-    "-c",
-    "--config",
-    "config_files",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="Run config YAML file; repeat to merge several.",
-)
-@click.option("--config-json", help="Run config as a JSON string.")
-@click.option("--tags", "tags_json", help='Run tags as JSON, e.g. \'{"team": "data"}\'.')
+@run_config_options
 @code_location_options
 @click.pass_context
 def execute(
