@@ -20,7 +20,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "packages" / "core"
-PLUGINS = {"duckdb": ROOT / "packages" / "io-duckdb", "s3": ROOT / "packages" / "io-s3"}
+PLUGINS = {
+    "duckdb": ROOT / "packages" / "io-duckdb",
+    "s3": ROOT / "packages" / "io-s3",
+    "cli": ROOT / "packages" / "cli",
+}
 DEMO = ROOT / "examples" / "demo"
 
 SMOKE = """\
@@ -125,6 +129,28 @@ def s3_wheel(
     wheel_env: tuple[Path, dict[str, str]], installed_wheel: InstalledWheel
 ) -> InstalledWheel:
     return _plugin_venv(wheel_env, installed_wheel, "s3")
+
+
+def test_cli_wheel_installs_alone_and_runs_a_project(
+    wheel_env: tuple[Path, dict[str, str]], installed_wheel: InstalledWheel, tmp_path: Path
+) -> None:
+    installed = _plugin_venv(wheel_env, installed_wheel, "cli")
+    weir = installed.python.parent / "weir"
+    assert "weir-cli" in _run([str(weir), "--version"], cwd=tmp_path, env=installed.env)
+    (tmp_path / "project.py").write_text(
+        "import weir as dg\n\n"
+        "@dg.asset\ndef numbers():\n    return [1, 2, 3]\n\n"
+        "@dg.asset\ndef total(numbers):\n    return sum(numbers)\n\n"
+        "defs = dg.Definitions(assets=[numbers, total], executor=dg.in_process_executor)\n"
+    )
+    env = {**installed.env, "WEIR_HOME": str(tmp_path / "home")}
+    output = _run(
+        [str(weir), "asset", "materialize", "--select", "*", "-f", "project.py"],
+        cwd=tmp_path,
+        env=env,
+    )
+    assert "SUCCESS" in output, output
+    assert "SUCCESS" in _run([str(weir), "run", "list"], cwd=tmp_path, env=env)
 
 
 REGISTRY_PROBE = """from weir.plugins import PluginRegistry, get_plugin_manager
