@@ -139,7 +139,7 @@ def run(dg: ModuleType, lib: str, n: int, repeat: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = base_parser(__doc__ or "", default_repeat=5)
+    parser = base_parser(__doc__ or "", default_repeat=9)
     args = parser.parse_args()
     repeat = args.repeat or (2 if args.quick else args.default_repeat)
     sizes = (100_000,) if args.quick else (100_000, 1_000_000)
