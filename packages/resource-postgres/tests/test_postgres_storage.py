@@ -106,3 +106,41 @@ def test_instance_from_weir_yaml_stores_runs_in_postgres(
         assert [r.dagster_run.run_id for r in storage.get_run_records()] == [result.run_id]
     finally:
         storage.dispose()
+
+
+def test_event_writers_commit_in_storage_id_order(
+    storage: PostgresInstanceStorage, pg_server: PostgresTestServer, pg_database: str
+) -> None:
+    """A writer whose transaction is still open holds back later writers, so a reader that
+    moved its cursor past an id can never see a smaller id appear afterwards."""
+    import threading
+
+    import psycopg
+
+    from weir._instance._sql_base import EVENT_ORDER_LOCK
+    from weir.testing._contract_helpers import ContractHelpers
+
+    helpers = ContractHelpers()
+    storage.upgrade()
+    run_id = helpers.add_run(storage).dagster_run.run_id
+    first_ids = storage.store_events([helpers.log_message(run_id, "before")])
+    # an event writer in the middle of its transaction (it holds the ordering lock)
+    with psycopg.connect(**pg_server.connection_kwargs(pg_database)) as slow:
+        slow.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_ORDER_LOCK])
+        stored: list[list[int]] = []
+        writer = threading.Thread(
+            target=lambda: stored.append(
+                storage.store_events([helpers.log_message(run_id, "later")]) or []
+            )
+        )
+        writer.start()
+        writer.join(timeout=1.0)
+        assert writer.is_alive(), "a later writer committed while an earlier one was open"
+        # what a cursor reader sees meanwhile: nothing past the last committed id
+        seen = [r.storage_id for r in storage.get_records_for_run(run_id, cursor=first_ids[-1])]
+        assert seen == []
+        slow.rollback()  # the open transaction ends; the lock goes with it
+    writer.join(timeout=10)
+    assert not writer.is_alive() and stored and stored[0][0] > first_ids[-1]
+    records = storage.get_records_for_run(run_id, cursor=first_ids[-1])
+    assert [r.storage_id for r in records] == stored[0]

@@ -27,7 +27,16 @@ from weir._instance.storage import InstanceStorage
 from weir._model.asset_key import AssetKey
 from weir.errors import StorageError, WeirError
 
-__all__ = ["SqlStorageBase", "Work", "bounds", "chunks", "key_string", "new_id", "page"]
+__all__ = [
+    "EVENT_ORDER_LOCK",
+    "SqlStorageBase",
+    "Work",
+    "bounds",
+    "chunks",
+    "key_string",
+    "new_id",
+    "page",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +44,8 @@ _T = TypeVar("_T")
 Work = Callable[[Connection], _T]
 """A unit of work run in one transaction: it gets the connection and returns its result."""
 
+EVENT_ORDER_LOCK = 0x7765697200000001
+"""The PostgreSQL advisory lock key that orders event-writing transactions ("weir" + 1)."""
 _IN_CHUNK = 500  # values per IN (...) list, well under every database's bound-parameter limit
 
 _events = schema.event_logs
@@ -154,6 +165,19 @@ class SqlStorageBase(InstanceStorage):
         """Serialise schema creation between processes (inside the creating transaction)."""
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": 0x77656972})
+
+    def _lock_event_order(self, conn: Connection) -> None:
+        """Make event-writing transactions commit in storage-id order (inside the transaction,
+        before its insert).
+
+        PostgreSQL hands out ids when rows are inserted but shows them when their transaction
+        commits: two concurrent writers could commit id 8 before id 7, and a reader that saw 8
+        and moved its cursor past it would never see 7. A transaction-level advisory lock,
+        taken before the insert and released at commit, orders the writers (a batch is one
+        step's events, so they wait milliseconds). SQLite serializes its writers anyway.
+        """
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_ORDER_LOCK})
 
     def _write(self, operation: str, work: Work[_T]) -> _T:
         if not self._schema_ready:

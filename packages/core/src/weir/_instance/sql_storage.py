@@ -227,6 +227,7 @@ class SqlInstanceStorage(SqlAssetIndex, SqlStateStore):
                 return None
             if not rows:
                 return []
+            self._lock_event_order(conn)
             ids = self._insert_event_rows(conn, rows)
             self._update_indexes(conn, entries, rows, ids)
             return ids
