@@ -163,3 +163,13 @@ def test_lazy_exports_import_on_first_access(tmp_path: object) -> None:
         "    raise SystemExit('no AttributeError')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_columns_to_load_is_the_metadata_subset_or_every_column() -> None:
+    whole = TableSlice(table="t", schema="s", what="asset 's/t'")
+    assert whole.columns_to_load(["id", "amount"], '"s"."t"') == ["id", "amount"]
+    subset = TableSlice(table="t", schema="s", columns=("amount",), what="asset 's/t'")
+    assert subset.columns_to_load(["id", "amount"], '"s"."t"') == ["amount"]
+    wrong = TableSlice(table="t", schema="s", columns=("amount", "nope"), what="asset 's/t'")
+    with pytest.raises(dg.DagsterExecutionLoadInputError, match=r"names \['nope'\], which table"):
+        wrong.columns_to_load(["id", "amount"], '"s"."t"')

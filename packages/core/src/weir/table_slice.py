@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from weir._partitions.time_window import TimeWindow
-from weir.errors import DefinitionError, InvariantViolationError
+from weir.errors import DefinitionError, InvariantViolationError, LoadInputError
 
 __all__ = [
     "DEFAULT_SCHEMA",
@@ -92,6 +92,24 @@ class TableSlice:
     def partitioned(self) -> bool:
         """Whether the slice is some partitions' rows rather than the whole table."""
         return bool(self.partition_dimensions)
+
+    def columns_to_load(self, table_columns: Sequence[str], table_name: str) -> list[str]:
+        """The columns an input reads from a table with ``table_columns``: its ``columns``
+        metadata, else all of them.
+
+        Raises:
+            LoadInputError: the ``columns`` metadata names a column the table (shown as
+                ``table_name``) does not have.
+        """
+        wanted = list(self.columns or table_columns)
+        unknown = [c for c in wanted if c not in table_columns]
+        if unknown:
+            msg = (
+                f"Cannot load {self.what}: the 'columns' metadata names {unknown}, which table "
+                f"{table_name} does not have (it has {list(table_columns)})."
+            )
+            raise LoadInputError(msg)
+        return wanted
 
 
 SliceT = TypeVar("SliceT", bound=TableSlice)

@@ -249,14 +249,7 @@ def read_arrow(connection: duckdb.DuckDBPyConnection, table_slice: DuckDBTableSl
             "else the key's second-to-last part, else 'public'; table from the key's last part)."
         )
         raise DuckDBTableNotFoundError(msg)
-    wanted = list(table_slice.columns or existing)
-    unknown = [c for c in wanted if c not in existing]
-    if unknown:
-        msg = (
-            f"Cannot load {table_slice.what}: the 'columns' metadata names {unknown}, which table "
-            f"{table_slice.qualified} does not have (it has {list(existing)})."
-        )
-        raise LoadInputError(msg)
+    wanted = table_slice.columns_to_load(list(existing), table_slice.qualified)
     where, params = table_slice.where(existing)
     select = ", ".join(quote_identifier(c) for c in wanted)
     query = f"SELECT {select} FROM {table_slice.qualified}{where}"

@@ -254,14 +254,7 @@ with warnings.catch_warnings():
                         "the key's second-to-last part, else 'public')."
                     )
                     raise PostgresTableNotFoundError(msg)
-                wanted = list(table_slice.columns or existing)
-                unknown = [c for c in wanted if c not in existing]
-                if unknown:
-                    msg = (
-                        f"Cannot load {table_slice.what}: the 'columns' metadata names {unknown}, "
-                        f"which table {table_slice.display} does not have (it has {existing})."
-                    )
-                    raise LoadInputError(msg)
+                wanted = table_slice.columns_to_load(existing, table_slice.display)
                 select = sql.SQL("SELECT {} FROM {}").format(
                     sql.SQL(", ").join(sql.Identifier(c) for c in wanted), table_slice.qualified
                 )
