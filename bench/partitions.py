@@ -17,24 +17,11 @@ Usage: ``python bench/partitions.py --lib weir [--repeat 3] [--quick]``
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from types import ModuleType
 from typing import Any
 
-from _common import base_parser, emit, error_text, isolated_homes, load_lib, summarize
-
-
-def _timed(fn: Any, repeat: int) -> dict[str, Any]:
-    samples = []
-    try:
-        for _ in range(repeat):
-            start = time.perf_counter()
-            fn()
-            samples.append(time.perf_counter() - start)
-    except Exception as exc:
-        return {"error": error_text(exc)}
-    return summarize(samples)
+from _common import base_parser, emit, error_text, isolated_homes, load_lib, measure
 
 
 def _define_and_list(make: Any, expected: int) -> Any:
@@ -52,10 +39,10 @@ def run_definitions(dg: ModuleType, repeat: int, quick: bool) -> dict[str, Any]:
     keys = [f"key-{i:07d}" for i in range(n_static)]
     days = dg.DailyPartitionsDefinition(start_date="2023-01-01", end_date="2024-01-01")
     results = {
-        "static_1m": _timed(
+        "static_1m": measure(
             _define_and_list(lambda: dg.StaticPartitionsDefinition(keys), n_static), repeat
         ),
-        "hourly_20y": _timed(
+        "hourly_20y": measure(
             _define_and_list(
                 lambda: dg.HourlyPartitionsDefinition(
                     start_date="2004-01-01-00:00", end_date="2024-01-01-00:00"
@@ -64,7 +51,7 @@ def run_definitions(dg: ModuleType, repeat: int, quick: bool) -> dict[str, Any]:
             ),
             repeat,
         ),
-        "multi_2d": _timed(
+        "multi_2d": measure(
             _define_and_list(
                 lambda: dg.MultiPartitionsDefinition(
                     {
@@ -76,7 +63,7 @@ def run_definitions(dg: ModuleType, repeat: int, quick: bool) -> dict[str, Any]:
             ),
             repeat,
         ),
-        "multi_3d": _timed(
+        "multi_3d": measure(
             _define_and_list(
                 lambda: dg.MultiPartitionsDefinition(
                     {
@@ -120,8 +107,8 @@ def run_per_partition(dg: ModuleType, n: int, repeat: int) -> dict[str, Any]:
                     raise AssertionError("wrong value")
 
         partitioned_runs()  # warm-up
-        with_partitions = _timed(partitioned_runs, repeat)
-        without = _timed(plain_runs, repeat)
+        with_partitions = measure(partitioned_runs, repeat)
+        without = measure(plain_runs, repeat)
     except Exception as exc:
         return {"error": error_text(exc)}
     out = {"partitioned": with_partitions, "unpartitioned": without, "runs": n}
@@ -163,8 +150,8 @@ def run_status(dg: ModuleType, n: int) -> dict[str, Any]:
             if len(found.materialized) != n or len(found.missing) != 0:
                 raise AssertionError(f"{len(found.materialized)} materialized, expected {n}")
 
-        cold = _timed(status, 1)  # builds the status bitmap from the event log
-        warm = _timed(status, 5)  # reads the cached bitmap, applies what is new (nothing)
+        cold = measure(status, 1)  # builds the status bitmap from the event log
+        warm = measure(status, 5)  # reads the cached bitmap, applies what is new (nothing)
         return {"cold": cold, "warm": warm, "partitions": n}
     except Exception as exc:
         return {"error": error_text(exc)}
